@@ -1,0 +1,3 @@
+import { down } from './cluster.js';
+
+await down();

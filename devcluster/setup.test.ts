@@ -1,0 +1,12 @@
+import { describe, expect, it } from 'vitest';
+import { missingPackages } from './setup.js';
+
+describe('missingPackages', () => {
+  it('names each package once, however many of its commands are missing', () => {
+    expect(missingPackages((cmd) => cmd === 'openssl')).toEqual(['iproute2', 'iptables']);
+  });
+
+  it('is empty when every command is present', () => {
+    expect(missingPackages(() => true)).toEqual([]);
+  });
+});
