@@ -81,7 +81,7 @@ export function ensureBinaries(log: (line: string) => void = console.log): Build
   }
 
   log(`building the local control plane into ${binDir}`);
-  log('  (a cold build takes 20-40 minutes on 2 cores; later runs reuse the cache)');
+  log('  (a cold build takes about 10 minutes on 2 cores; later runs reuse the cache)');
   const staging = join(root, `bin.partial-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });

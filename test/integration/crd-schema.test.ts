@@ -6,7 +6,10 @@ const group = 'schema.test.trellis.dev';
 
 describe('the API server enforces a CRD schema', () => {
   test('accepts a valid object and rejects one that breaks the schema', async ({ kube, ns }) => {
-    const plural = `widgets${ns.replace(/-/g, '')}`;
+    // Names of their own: tests run in parallel and a CRD is cluster-wide.
+    const suffix = ns.replace(/-/g, '');
+    const plural = `widgets${suffix}`;
+    const kind = `Widget${suffix}`;
     const crdName = `${plural}.${group}`;
     await kube.crds.createCustomResourceDefinition({
       body: {
@@ -14,7 +17,7 @@ describe('the API server enforces a CRD schema', () => {
         spec: {
           group,
           scope: 'Namespaced',
-          names: { plural, singular: plural.slice(0, -1), kind: `Widget${ns.slice(2)}`.replace(/-/g, '') },
+          names: { plural, singular: `widget${suffix}`, kind },
           versions: [
             {
               name: 'v1',
@@ -50,7 +53,7 @@ describe('the API server enforces a CRD schema', () => {
           version: 'v1',
           namespace: ns,
           plural,
-          body: { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w' }, spec },
+          body: { apiVersion: `${group}/v1`, kind, metadata: { name: 'w' }, spec },
         });
 
       const invalid = await create({ size: 0 }).then(

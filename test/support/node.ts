@@ -1,4 +1,4 @@
-import type { V1Node } from '@kubernetes/client-node';
+import { V1MicroTime, type V1Node } from '@kubernetes/client-node';
 import { apiStatus, type Kube } from './kube.js';
 
 export interface RegisteredNode {
@@ -36,12 +36,11 @@ export async function registerNode(k: Kube, name: string): Promise<RegisteredNod
       addresses: [{ type: 'Hostname', address: name }],
     },
   };
+  // A Node's create keeps the status sent with it, as a kubelet's registration relies on.
   await k.core.createNode({ body: node });
-  const created = await k.core.readNode({ name });
-  await k.core.replaceNodeStatus({ name, body: { ...created, status: node.status } });
 
   const renew = async () => {
-    const spec = { holderIdentity: name, leaseDurationSeconds: leaseSeconds, renewTime: new Date() };
+    const spec = { holderIdentity: name, leaseDurationSeconds: leaseSeconds, renewTime: new V1MicroTime() };
     try {
       const lease = await k.coordination.readNamespacedLease({ name, namespace: leaseNamespace });
       await k.coordination.replaceNamespacedLease({

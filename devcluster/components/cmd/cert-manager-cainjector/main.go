@@ -17,7 +17,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -25,26 +24,29 @@ import (
 
 	cmscheme "github.com/cert-manager/cert-manager/pkg/client/clientset/versioned/scheme"
 	"github.com/cert-manager/cert-manager/pkg/controller/cainjector"
+	"github.com/cert-manager/cert-manager/pkg/util"
 )
 
 func main() {
-	kubeconfig := flag.String("kubeconfig", "", "path to a kubeconfig")
 	healthzAddr := flag.String("healthz-addr", "127.0.0.1:9404", "where /readyz answers 200 once the caches are synced")
 	klog.InitFlags(nil)
 	flag.Parse()
 	ctrl.SetLogger(klog.Background())
 
-	if err := run(ctrl.SetupSignalHandler(), *kubeconfig, *healthzAddr); err != nil {
+	if err := run(ctrl.SetupSignalHandler(), *healthzAddr); err != nil {
 		fmt.Fprintln(os.Stderr, "cert-manager-cainjector:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, kubeconfig, healthzAddr string) error {
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+// run reads the --kubeconfig flag that controller-runtime registers.
+func run(ctx context.Context, healthzAddr string) error {
+	cfg, err := ctrl.GetConfig()
 	if err != nil {
 		return fmt.Errorf("loading kubeconfig: %w", err)
 	}
+	// cert-manager names its server-side-apply field manager after the user agent.
+	cfg = util.RestConfigWithUserAgent(cfg, "cainjector")
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(cmscheme.AddToScheme(scheme))
