@@ -72,7 +72,9 @@ export interface BuildResult {
 export function ensureBinaries(log: (line: string) => void = console.log): BuildResult {
   const started = Date.now();
   const versions = pinnedVersions();
-  const root = join(userCacheDir(), 'trellis', 'devcluster', cacheKey(versions, goVersion()));
+  const cacheRoot = join(userCacheDir(), 'trellis', 'devcluster');
+  const key = cacheKey(versions, goVersion());
+  const root = join(cacheRoot, key);
   const binDir = join(root, 'bin');
   const certManagerCrdDir = join(root, 'cert-manager-crds');
   const names = Object.keys(binaries) as BinaryName[];
@@ -107,6 +109,10 @@ export function ensureBinaries(log: (line: string) => void = console.log): Build
   renameSync(join(staging, 'crds'), certManagerCrdDir);
   rmSync(binDir, { recursive: true, force: true });
   renameSync(staging, binDir);
+  // Builds of other keys are superseded (running processes keep their unlinked binaries).
+  for (const old of readdirSync(cacheRoot)) {
+    if (old !== key) rmSync(join(cacheRoot, old), { recursive: true, force: true });
+  }
   return { binDir, certManagerCrdDir, built: true, seconds: (Date.now() - started) / 1000 };
 }
 

@@ -43,19 +43,27 @@ export async function isHealthy(): Promise<boolean> {
   return ready.every(Boolean);
 }
 
-class StartError extends Error {}
+/** A component that did not start; the message names it and its log. */
+export class StartError extends Error {}
 
-/** Starts a component and waits until it is ready, or fails naming it and its log. */
-async function start(component: Component, binDir: string, procs: RecordedProcess[]): Promise<void> {
-  const log = join(statePaths.logs, `${component.name}.log`);
-  const child = startDetached(component.name, join(binDir, component.binary), component.args, log);
+/**
+ * Starts a component from `binDir`, calls `started` with its process record,
+ * and waits until it is ready; or fails naming the component and its log.
+ */
+export async function startComponent(
+  component: Component,
+  opts: { binDir: string; logDir: string; started: (p: RecordedProcess) => void },
+): Promise<void> {
+  const log = join(opts.logDir, `${component.name}.log`);
+  const child = startDetached(component.name, join(opts.binDir, component.binary), component.args, log);
   let exit: string | undefined;
   child.on('exit', (code, sig) => {
     exit = sig ? `was killed by ${sig}` : `exited with code ${code}`;
   });
-  if (child.pid === undefined) throw new StartError(`${component.name} could not be started; see ${log}`);
-  procs.push({ name: component.name, pid: child.pid, log });
-  writeFileSync(statePaths.processes, JSON.stringify(procs, null, 2));
+  child.on('error', (err) => {
+    exit = `could not be run (${err.message})`;
+  });
+  if (child.pid !== undefined) opts.started({ name: component.name, pid: child.pid, log });
 
   const deadline = Date.now() + component.startTimeoutMs;
   while (!(await component.ready())) {
@@ -132,11 +140,20 @@ export async function up(log: Log = console.log): Promise<ClusterInfo> {
     writeKubeconfigs();
 
     const procs: RecordedProcess[] = [];
+    const start = (component: Component) =>
+      startComponent(component, {
+        binDir,
+        logDir: statePaths.logs,
+        started: (p) => {
+          procs.push(p);
+          writeFileSync(statePaths.processes, JSON.stringify(procs, null, 2));
+        },
+      });
     try {
-      await start(etcd, binDir, procs);
-      await start(apiserver, binDir, procs);
+      await start(etcd);
+      await start(apiserver);
       bootstrap(binDir, certManagerCrdDir);
-      for (const c of controllers) await start(c, binDir, procs);
+      for (const c of controllers) await start(c);
     } catch (err) {
       await stopAll(procs.map((p) => p.pid));
       rmSync(statePaths.processes, { force: true });
@@ -159,5 +176,3 @@ export async function down(log: Log = console.log): Promise<void> {
   rmSync(statePaths.processes, { force: true });
   log(pids.size > 0 ? `stopped ${pids.size} cluster processes` : 'no cluster processes were running');
 }
-
-export { StartError };
