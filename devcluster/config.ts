@@ -4,6 +4,9 @@
  * pod addresses, which the node agent assigns inside network namespaces of
  * its own, and service ClusterIPs, which exist only as iptables targets.
  */
+/** Shifts every port, so a second checkout's cluster can run beside the first. */
+const offset = Number(process.env.TRELLIS_CLUSTER_PORT_OFFSET ?? 0);
+
 export const clusterConfig = {
   name: 'trellis-dev',
   serviceCidr: '198.19.0.0/16',
@@ -13,13 +16,13 @@ export const clusterConfig = {
   podGateway: '198.18.0.1',
   serviceAccountIssuer: 'https://kubernetes.default.svc.cluster.local',
   ports: {
-    etcdClient: 12379,
-    etcdPeer: 12380,
-    apiserver: 16443,
-    controllerManager: 10257,
-    scheduler: 10259,
-    certManagerHealth: 19402,
-    cainjectorHealth: 19403,
+    etcdClient: 12379 + offset,
+    etcdPeer: 12380 + offset,
+    apiserver: 16443 + offset,
+    controllerManager: 10257 + offset,
+    scheduler: 10259 + offset,
+    certManagerHealth: 19402 + offset,
+    cainjectorHealth: 19403 + offset,
   },
 } as const;
 
