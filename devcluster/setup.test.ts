@@ -3,7 +3,7 @@ import { missingPackages } from './setup.js';
 
 describe('missingPackages', () => {
   it('names each package once, however many of its commands are missing', () => {
-    expect(missingPackages((cmd) => cmd === 'openssl')).toEqual(['iproute2', 'iptables']);
+    expect(missingPackages((cmd) => cmd === 'openssl')).toEqual(['iproute2', 'iptables', 'util-linux']);
   });
 
   it('is empty when every command is present', () => {

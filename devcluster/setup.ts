@@ -6,7 +6,9 @@ export const requiredCommands: Record<string, string> = {
   openssl: 'openssl',
   iptables: 'iptables',
   'iptables-restore': 'iptables',
+  'iptables-save': 'iptables',
   ip: 'iproute2',
+  setpriv: 'util-linux',
 };
 
 const has = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
