@@ -19,6 +19,15 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        test: {
+          name: 'dataplane',
+          // Real network namespaces and iptables; needs root (see test/support/netns.ts).
+          include: ['test/dataplane/**/*.test.ts', 'test/support/netns.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
     ],
   },
 });
