@@ -1,0 +1,69 @@
+import { createServer, type Server } from 'node:http';
+import type { Logger } from 'pino';
+import type { ConfigStore } from './config-store.js';
+import type { IdentityStore } from './identity-store.js';
+import type { Metrics } from './metrics.js';
+
+export interface AdminDeps {
+  config: Pick<ConfigStore, 'current'>;
+  identity: Pick<IdentityStore, 'current'>;
+  metrics: Metrics;
+  log: Logger;
+  /** Starts a drain (stop accepting, finish in-flight, exit); called once. */
+  drain: () => void;
+}
+
+/**
+ * The admin port: kubelet probes, Prometheus scrape, config dump, drain.
+ * It never shows a private key: /config reports the identity by its SPIFFE ID,
+ * expiry and public certificate only.
+ */
+export function createAdminServer(deps: AdminDeps): Server {
+  const server = createServer(async (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const send = (code: number, body: string, type = 'text/plain; charset=utf-8') => {
+      res.writeHead(code, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    switch (path) {
+      case '/live':
+        return send(200, 'ok\n');
+      case '/ready': {
+        const missing = [
+          deps.config.current ? undefined : 'config',
+          deps.identity.current ? undefined : 'identity',
+        ].filter(Boolean);
+        return missing.length === 0
+          ? send(200, 'ready\n')
+          : send(503, `not ready: no ${missing.join(', ')}\n`);
+      }
+      case '/metrics': {
+        const text = await deps.metrics.registry.metrics();
+        return send(200, text, deps.metrics.registry.contentType);
+      }
+      case '/config': {
+        const tls = deps.identity.current;
+        const body = {
+          config: deps.config.current ?? null,
+          identity: tls
+            ? {
+                spiffeId: tls.identity.spiffeId,
+                notAfter: tls.identity.notAfter,
+                certificate: tls.identity.cert,
+              }
+            : null,
+        };
+        return send(200, `${JSON.stringify(body, null, 2)}\n`, 'application/json');
+      }
+      case '/drain':
+        // GET too, so a kubelet preStop httpGet hook can drain.
+        if (req.method !== 'POST' && req.method !== 'GET') return send(405, 'use POST\n');
+        deps.log.info('drain requested on the admin port');
+        send(202, 'draining\n');
+        return deps.drain();
+      default:
+        return send(404, 'not found\n');
+    }
+  });
+  return server;
+}
