@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ValidationOptions, validateRedirect } from './validate.js';
 
@@ -19,7 +19,7 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-async function occupy(port: number, onConnection: Parameters<typeof createServer>[0] = () => {}) {
+async function occupy(port: number, onConnection: (socket: Socket) => void = () => {}) {
   const server = createServer(onConnection);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   servers.push(server);

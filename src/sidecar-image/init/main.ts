@@ -1,0 +1,26 @@
+import { pathToFileURL } from 'node:url';
+import { pino } from 'pino';
+import { applyRules } from './apply.js';
+import { runInit } from './run.js';
+import { validateRedirect } from './validate.js';
+
+/** Where the validation probe connects: on lo, not 127.0.0.1, a port nothing listens on (as Istio's 15002). */
+export const probe = { address: '127.0.0.6', port: 15002, timeoutMs: 5_000 } as const;
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  // Synchronous, so the last line is written before the process exits with its code.
+  const log = pino({ name: 'trellis-init' }, pino.destination({ fd: 1, sync: true }));
+  process.exitCode = await runInit(process.argv.slice(2), {
+    log,
+    apply: (nat) => applyRules(nat),
+    validate: (opts) =>
+      validateRedirect({
+        capturePort: opts.inboundCapturePort,
+        probeAddress: probe.address,
+        probePort: probe.port,
+        uid: opts.proxyUid,
+        gid: opts.proxyGid,
+        timeoutMs: probe.timeoutMs,
+      }),
+  });
+}
