@@ -1,5 +1,7 @@
+import { stringify } from 'yaml';
 import { apiVersion } from '../names.js';
 import { type CrdDefinition, category, openApiSchema } from './crd.js';
+import { examples } from './examples.js';
 import type { CelRule } from './schema-helpers.js';
 import type { SchemaProps } from './structural.js';
 
@@ -46,6 +48,13 @@ function describeRules(node: SchemaProps): string {
   return ` Checked: ${(rules as CelRule[]).map((r) => `${r.message}.`).join(' ')}`;
 }
 
+/** Long object defaults are the sum of their fields' defaults, listed in the rows below. */
+function describeDefault(value: unknown): string {
+  if (value === undefined) return '';
+  const json = JSON.stringify(value);
+  return isObject(value) && json.length > 60 ? 'its fields’ defaults' : `\`${json}\``;
+}
+
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** Every field under `node`, depth first, in schema order. */
@@ -55,7 +64,7 @@ export function fieldRows(node: SchemaProps, path: string): FieldRow[] {
     rows.push({
       path: childPath,
       type: describeType(child),
-      default: child.default === undefined ? '' : `\`${JSON.stringify(child.default)}\``,
+      default: describeDefault(child.default),
       description: `${String(child.description ?? '')}${describeRules(child)}`.trim(),
     });
     rows.push(...fieldRows(child, childPath));
@@ -68,6 +77,12 @@ export function fieldRows(node: SchemaProps, path: string): FieldRow[] {
   if (isObject(node.additionalProperties))
     rows.push(...fieldRows(node.additionalProperties, `${path}.<key>`));
   return rows;
+}
+
+function exampleYaml(def: CrdDefinition): string {
+  const spec = (examples as Record<string, unknown>)[def.kind];
+  const metadata = def.scope === 'Cluster' ? { name: 'default' } : { name: 'reviews', namespace: 'shop' };
+  return stringify({ apiVersion, kind: def.kind, metadata, spec }, { lineWidth: 0 });
 }
 
 function section(def: CrdDefinition): string {
@@ -100,6 +115,10 @@ function section(def: CrdDefinition): string {
       .join(', ')}.${def.specRequired ? '' : ' `spec` may be omitted: every field has a default.'}`,
     '',
     ...(objectRules.length ? [`Object rules: ${objectRules.map((r) => `${r.message}.`).join(' ')}`, ''] : []),
+    '```yaml',
+    exampleYaml(def).trimEnd(),
+    '```',
+    '',
     '### spec',
     '',
     table('spec'),

@@ -78,8 +78,10 @@ const proxy = z
       ),
     resources: z
       .object({
-        requests: resourceList.prefault({ cpu: '50m', memory: '64Mi' }),
-        limits: resourceList.prefault({ memory: '256Mi' }),
+        requests: resourceList
+          .prefault({ cpu: '50m', memory: '64Mi' })
+          .describe('What the scheduler reserves for the proxy.'),
+        limits: resourceList.prefault({ memory: '256Mi' }).describe('The most the proxy may use.'),
       })
       .prefault({})
       .describe(
@@ -210,8 +212,8 @@ export type MeshConfigSpec = z.output<typeof meshConfigSpec>;
 export type MeshConfigSpecInput = z.input<typeof meshConfigSpec>;
 
 const podRef = z.object({
-  namespace: z.string().max(63),
-  name: z.string().max(253),
+  namespace: z.string().max(63).describe("The pod's namespace."),
+  name: z.string().max(253).describe("The pod's name."),
 });
 
 /** A bounded sample of pods; `count` is the full number, which may exceed what is listed. */
@@ -257,9 +259,9 @@ export const meshConfigStatus = z.object({
       restarted: z.int().min(0).describe('Workloads restarted and available so far.'),
       current: z
         .object({
-          kind: z.enum(['Deployment', 'StatefulSet', 'DaemonSet']),
-          namespace: z.string().max(63),
-          name: z.string().max(253),
+          kind: z.enum(['Deployment', 'StatefulSet', 'DaemonSet']).describe("The workload's kind."),
+          namespace: z.string().max(63).describe("The workload's namespace."),
+          name: z.string().max(253).describe("The workload's name."),
         })
         .optional()
         .describe('The workload being restarted now.'),
