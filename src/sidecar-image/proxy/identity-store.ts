@@ -1,9 +1,10 @@
+import type { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import { identityFiles } from '../../api/names.js';
-import { checkIdentity, type Identity } from './identity.js';
+import { checkIdentity, type Identity, splitPem } from './identity.js';
 import type { Metrics } from './metrics.js';
 import { type DirWatch, watchDir } from './watch-dir.js';
 
@@ -14,6 +15,8 @@ export interface TlsState {
   server: SecureContext;
   /** For mTLS towards peer proxies. */
   client: SecureContext;
+  /** The mesh CA certificates, to check peers' chains. */
+  roots: X509Certificate[];
 }
 
 export function buildTlsState(identity: Identity): TlsState {
@@ -24,7 +27,12 @@ export function buildTlsState(identity: Identity): TlsState {
     minVersion: 'TLSv1.3',
     maxVersion: 'TLSv1.3',
   } as const;
-  return { identity, server: createSecureContext(opts), client: createSecureContext(opts) };
+  return {
+    identity,
+    server: createSecureContext(opts),
+    client: createSecureContext(opts),
+    roots: splitPem(identity.ca),
+  };
 }
 
 /**

@@ -29,6 +29,34 @@ export function splitPem(pem: string): X509Certificate[] {
 }
 
 /**
+ * Checks that `chain` (leaf first, then intermediates; a copy of a root may
+ * end it) leads to one of `roots` and that every link, root included, is
+ * within its validity period. Returns what is wrong, or undefined.
+ */
+export function verifyChain(
+  chain: X509Certificate[],
+  roots: X509Certificate[],
+  now: Date,
+): string | undefined {
+  const leaf = chain[0];
+  if (!leaf) return 'no certificate';
+  const isRoot = (c: X509Certificate) => roots.some((r) => r.fingerprint256 === c.fingerprint256);
+  let tip = leaf;
+  for (const next of chain.slice(1)) {
+    if (isRoot(next)) break;
+    if (!tip.checkIssued(next) || !tip.verify(next.publicKey)) return `chain broken at ${tip.subject}`;
+    tip = next;
+  }
+  const root = roots.find((r) => tip.checkIssued(r) && tip.verify(r.publicKey));
+  if (!root) return 'certificate is not issued by the mesh CA in ca.crt';
+  for (const c of [...chain.filter((c) => !isRoot(c)), root]) {
+    if (new Date(c.validFrom) > now) return `certificate ${c.subject} not yet valid`;
+    if (new Date(c.validTo) < now) return `certificate ${c.subject} expired ${c.validTo}`;
+  }
+  return undefined;
+}
+
+/**
  * Checks a workload identity before the proxy uses it: the key matches the
  * certificate, the chain (leaf, then any intermediates in tls.crt) leads to a
  * certificate in ca.crt, every link is within its validity period, and the
@@ -53,20 +81,8 @@ export function checkIdentity(pem: IdentityPem, now: Date = new Date()): Identit
   } catch (err) {
     return { ok: false, error: `unparseable key: ${(err as Error).message}` };
   }
-  for (const c of chain) {
-    if (new Date(c.validFrom) > now) return { ok: false, error: `certificate ${c.subject} not yet valid` };
-    if (new Date(c.validTo) < now)
-      return { ok: false, error: `certificate ${c.subject} expired ${c.validTo}` };
-  }
-  let tip = leaf;
-  for (const next of chain.slice(1)) {
-    if (!tip.checkIssued(next) || !tip.verify(next.publicKey)) {
-      return { ok: false, error: `chain broken at ${tip.subject}` };
-    }
-    tip = next;
-  }
-  const root = roots.find((r) => tip.checkIssued(r) && tip.verify(r.publicKey));
-  if (!root) return { ok: false, error: 'certificate is not issued by the mesh CA in ca.crt' };
+  const broken = verifyChain(chain, roots, now);
+  if (broken) return { ok: false, error: broken };
   const spiffeId = spiffeIdOf(leaf);
   if (!spiffeId) return { ok: false, error: 'certificate has no single SPIFFE URI SAN' };
   return { ok: true, identity: { ...pem, spiffeId, notAfter: new Date(leaf.validTo) } };

@@ -48,6 +48,12 @@ export function createMetrics() {
       help: 'Unix time at which the current workload certificate expires',
       registers: [registry],
     }),
+    connectionsRefused: new Counter({
+      name: `${p}connections_refused_total`,
+      help: 'Connections the proxy refused, by direction and reason',
+      labelNames: ['direction', 'reason'] as const,
+      registers: [registry],
+    }),
     requests: new Counter({
       name: `${p}requests_total`,
       help: 'HTTP requests proxied',

@@ -1,0 +1,107 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { connectTcp } from './connect.js';
+import type { ProxyContext } from './context.js';
+import type { TcpLabels } from './metrics.js';
+import { acceptMtls, type InnerProtocol, innerProtocolOf } from './mtls.js';
+import { sniff } from './sniff.js';
+import { forwardTcp } from './tcp-forward.js';
+
+/** What the inbound listener learned about a connection before handing it to a protocol. */
+export interface InboundStream {
+  stream: Duplex;
+  appPort: number;
+  /** The caller's SPIFFE ID when it came over mTLS. */
+  peerId: string | undefined;
+  protocol: InnerProtocol;
+  labels: TcpLabels;
+}
+
+export type InboundHandler = (ctx: ProxyContext, s: InboundStream) => void;
+
+/**
+ * The inbound capture listener (15006): PREROUTING redirects every
+ * connection for this pod here; SO_ORIGINAL_DST gives the app port. mTLS is
+ * terminated and the caller identified; plaintext is served only in
+ * PERMISSIVE (or DISABLE) mode. `http` takes HTTP streams; everything else
+ * is opaque TCP to the app on 127.0.0.1.
+ */
+export function createInboundServer(ctx: ProxyContext, http?: InboundHandler): Server {
+  return createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    handle(ctx, socket, http).catch((err: Error) => {
+      ctx.log.debug({ err: err.message }, 'inbound connection failed');
+      socket.destroy();
+    });
+  });
+}
+
+async function handle(ctx: ProxyContext, socket: Socket, http: InboundHandler | undefined): Promise<void> {
+  ctx.tracker.add(socket);
+  socket.on('error', () => socket.destroy());
+  const refuse = (reason: string) => {
+    ctx.metrics.connectionsRefused.inc({ direction: 'inbound', reason });
+    socket.destroy();
+  };
+  const dst = ctx.originalDst(socket);
+  const registry = ctx.registry();
+  const tls = ctx.tls();
+  if (!dst) return refuse('no_original_dst');
+  if (!registry || !tls) return refuse('not_ready');
+  const mode = registry.config.mtlsMode;
+  const opaque = ctx.opaquePorts.has(dst.port) || registry.pod(ctx.pod.ip, dst.port)?.protocol === 'tcp';
+  const first = await sniff(socket, ctx.timeouts.detectMs);
+
+  const self = registry.workloadOf(ctx.pod.ip);
+  const target = registry.pod(ctx.pod.ip, dst.port);
+  const labels = (peerId: string | undefined, tlsLabel: string): TcpLabels => {
+    const source = socket.remoteAddress
+      ? registry.workloadOf(socket.remoteAddress.replace(/^::ffff:/, ''))
+      : undefined;
+    return {
+      direction: 'inbound',
+      source_workload: source?.workload ?? 'unknown',
+      source_namespace: source?.namespace ?? (peerId?.split('/ns/')[1]?.split('/')[0] || 'unknown'),
+      destination_service: target ? `${target.service.name}.${target.service.namespace}` : 'unknown',
+      destination_workload: self?.workload ?? ctx.pod.name,
+      response_flags: '-',
+      tls: tlsLabel,
+    };
+  };
+
+  let stream: Duplex = socket;
+  let peerId: string | undefined;
+  let protocol: InnerProtocol;
+  if (first === 'tls' && mode !== 'DISABLE') {
+    const accepted = await acceptMtls(
+      socket,
+      tls,
+      registry.config.trustDomain,
+      ctx.timeouts.handshakeMs,
+    ).catch((err: Error) => {
+      ctx.log.info({ err: err.message, from: socket.remoteAddress }, 'inbound mTLS refused');
+    });
+    if (!accepted) return refuse('tls_handshake');
+    stream = accepted.tls;
+    peerId = accepted.peerId;
+    stream.on('error', () => stream.destroy());
+    const negotiated = innerProtocolOf(accepted.tls.alpnProtocol);
+    protocol = negotiated ?? (await sniffInner(ctx, stream));
+  } else {
+    if (mode === 'STRICT') return refuse('plaintext_in_strict');
+    protocol = first === 'http1' ? 'http1' : first === 'h2' ? 'h2' : 'tcp';
+  }
+  if (opaque) protocol = 'tcp';
+  const l = labels(peerId, peerId ? 'mtls' : 'none');
+  if (protocol !== 'tcp' && http)
+    return http(ctx, { stream, appPort: dst.port, peerId, protocol, labels: l });
+  const app = await connectTcp(ctx.appHost, dst.port, ctx.timeouts.connectMs).catch((err: Error) => {
+    ctx.metrics.tcpClosed.inc({ ...l, response_flags: 'UF' });
+    throw err;
+  });
+  forwardTcp(ctx, stream, app, l);
+}
+
+async function sniffInner(ctx: ProxyContext, stream: Duplex): Promise<InnerProtocol> {
+  const kind = await sniff(stream, ctx.timeouts.detectMs);
+  return kind === 'http1' ? 'http1' : kind === 'h2' ? 'h2' : 'tcp';
+}

@@ -1,0 +1,89 @@
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { type ProxyConfigInput, parseProxyConfig } from '../../../api/proxy-config.js';
+import { defaultTimeouts, type ProxyContext, type Timeouts } from '../context.js';
+import { checkIdentity } from '../identity.js';
+import { buildTlsState, type TlsState } from '../identity-store.js';
+import { createMetrics } from '../metrics.js';
+import type { Destination } from '../original-dst.js';
+import { Registry } from '../registry.js';
+import { ConnectionTracker } from '../tracker.js';
+import { captureLogger } from './log.js';
+import type { Leaf } from './pki.js';
+
+export function tlsStateOf(leaf: Leaf): TlsState {
+  const r = checkIdentity(leaf);
+  if (!r.ok) throw new Error(r.error);
+  return buildTlsState(r.identity);
+}
+
+export function registryOf(input: ProxyConfigInput): Registry {
+  const r = parseProxyConfig(JSON.stringify(input));
+  if (!r.ok) throw new Error(r.error);
+  return new Registry(r.config);
+}
+
+/**
+ * A real ProxyContext for loopback tests. Without iptables there is no
+ * SO_ORIGINAL_DST, so `dst` stands in for it: it maps the accepted socket to
+ * where the client "meant" to go.
+ */
+export function testContext(opts: {
+  config: ProxyConfigInput;
+  leaf: Leaf;
+  dst: (socket: Socket) => Destination | undefined;
+  podIp?: string;
+  opaquePorts?: number[];
+  timeouts?: Partial<Timeouts>;
+}) {
+  const logs = captureLogger();
+  let registry = registryOf(opts.config);
+  let tls = tlsStateOf(opts.leaf);
+  const ctx: ProxyContext = {
+    registry: () => registry,
+    tls: () => tls,
+    metrics: createMetrics(),
+    log: logs.log,
+    tracker: new ConnectionTracker(),
+    pod: { name: 'pod-a', namespace: 'shop', ip: opts.podIp ?? '10.0.0.5', serviceAccount: 'orders' },
+    originalDst: opts.dst,
+    opaquePorts: new Set(opts.opaquePorts ?? []),
+    appHost: '127.0.0.1',
+    timeouts: { ...defaultTimeouts, ...opts.timeouts },
+  };
+  return {
+    ctx,
+    logs,
+    setConfig: (c: ProxyConfigInput) => {
+      registry = registryOf(c);
+    },
+    setLeaf: (l: Leaf) => {
+      tls = tlsStateOf(l);
+    },
+  };
+}
+
+export async function listen(server: Server): Promise<number> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return (server.address() as AddressInfo).port;
+}
+
+/** An app that echoes every byte and closes when the client does. */
+export async function echoApp(): Promise<{ server: Server; port: number }> {
+  const server = createServer({ allowHalfOpen: true }, (s) => {
+    s.on('error', () => {});
+    s.pipe(s);
+  });
+  return { server, port: await listen(server) };
+}
+
+/** Sends `text`, half-closes, and collects everything until the far side closes. */
+export function roundTrip(socket: import('node:stream').Duplex, text: string | Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let got = '';
+    socket.on('data', (d: Buffer) => (got += d.toString()));
+    socket.on('end', () => resolve(got));
+    socket.on('error', reject);
+    socket.end(text);
+  });
+}
