@@ -109,6 +109,11 @@ export function injectPod(input: PodLike, ctx: InjectContext): InjectResult {
   if (Object.keys(probes).length > 0) env.push({ name: appProbesEnv, value: JSON.stringify(probes) });
   if (s.mergePrometheus) env.push(...mergePrometheus(metadata.annotations));
 
+  if (!s.native && spec.restartPolicy !== undefined && spec.restartPolicy !== 'Always') {
+    warnings.push(
+      `the proxy is not a native sidecar: this run-to-completion pod completes only once the app calls POST http://127.0.0.1:${ports.admin}${adminPaths.quit}`,
+    );
+  }
   const init = renderInit(s);
   const proxy = renderProxy(s, { env });
   if (s.native) {

@@ -57,12 +57,10 @@ export function applyOverrides(
   v = get(annotations.includeOutboundIpRanges);
   if (v !== undefined) s.includeOutboundCidrs = list(v);
   // The CIDR rules are trellis-init's own; check them there so both ends agree.
-  const cidrs = initOptions
-    .pick({ includeOutboundCidrs: true, excludeOutboundCidrs: true })
-    .safeParse({
-      includeOutboundCidrs: s.includeOutboundCidrs,
-      excludeOutboundCidrs: s.excludeOutboundCidrs,
-    });
+  const cidrs = initOptions.pick({ includeOutboundCidrs: true, excludeOutboundCidrs: true }).safeParse({
+    includeOutboundCidrs: s.includeOutboundCidrs,
+    excludeOutboundCidrs: s.excludeOutboundCidrs,
+  });
   if (!cidrs.success) {
     for (const issue of cidrs.error.issues) {
       const key =
