@@ -54,6 +54,19 @@ describe('parseProxyConfig', () => {
     expect(!r.ok && r.error).toMatch(/Unrecognized key: "mtlsMod"/);
   });
 
+  it('accepts a per-service load balancer and refuses an unknown one', () => {
+    const svc = minimal.services[0];
+    if (!svc) throw new Error('fixture');
+    const rr = parseProxyConfig(
+      JSON.stringify({ ...minimal, services: [{ ...svc, loadBalancer: 'ROUND_ROBIN' }] }),
+    );
+    expect(rr.ok && rr.config.services[0]?.loadBalancer).toBe('ROUND_ROBIN');
+    const bad = parseProxyConfig(
+      JSON.stringify({ ...minimal, services: [{ ...svc, loadBalancer: 'RANDOM' }] }),
+    );
+    expect(!bad.ok && bad.error).toMatch(/^services\.0\.loadBalancer: /);
+  });
+
   it('refuses text that is not JSON', () => {
     const r = parseProxyConfig('{"schemaVersion": 1,');
     expect(!r.ok && r.error).toMatch(/^not JSON: /);

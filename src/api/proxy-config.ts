@@ -46,6 +46,8 @@ export const service = z.strictObject({
   clusterIps: z.array(z.ipv4()),
   ports: z.array(servicePort),
   endpoints: z.array(endpoint),
+  /** Endpoint choice; absent means LEAST_REQUEST (power of two choices). */
+  loadBalancer: z.enum(['LEAST_REQUEST', 'ROUND_ROBIN']).optional(),
 });
 export type Service = z.infer<typeof service>;
 
