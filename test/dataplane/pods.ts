@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { type InitOptionsInput, toInitArgs } from '../../src/api/init-options.js';
+import type { ExecResult, Pod, PodProcess, RunAs } from '../support/netns.js';
+
+/** What the dataplane tests do inside pods: run trellis-init, listen, connect. */
+
+const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
+const tsx = (file: string) => [process.execPath, '--import', 'tsx', file];
+
+export const initMain = path('../../src/sidecar-image/init/main.ts');
+
+/** Runs trellis-init in the pod as trellis-init runs in a pod: as root, from its arguments. */
+export function runInit(pod: Pod, args: string[] | InitOptionsInput, as: RunAs = {}): Promise<ExecResult> {
+  const argv = Array.isArray(args) ? args : toInitArgs(args);
+  return pod.exec([...tsx(initMain), ...argv], as);
+}
+
+/** trellis-init's JSON log lines. */
+export const logLines = (result: ExecResult): Record<string, unknown>[] =>
+  result.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+
+export interface Listener {
+  name: string;
+  process: PodProcess;
+  /** The payloads each of its ports received, with the UID the listener ran as. */
+  received: () => { port: number; uid: number; payload: string }[];
+}
+
+export async function listen(pod: Pod, name: string, ports: number[], as: RunAs = {}): Promise<Listener> {
+  const proc = pod.spawn([...tsx(path('./fixtures/listen.ts')), name, ports.join(',')], as);
+  await proc.waitForLine(/"event":"listening"/, 30_000);
+  return {
+    name,
+    process: proc,
+    received: () =>
+      proc
+        .stdout()
+        .split('\n')
+        .filter((line) => line.includes('"event":"connection"'))
+        .map((line) => JSON.parse(line)),
+  };
+}
+
+export interface Connection {
+  /** `NAME:PORT` of the listener that answered, or the error. */
+  reply?: string;
+  error?: string;
+  /** Unique per call: find it in a listener's `received()`. */
+  payload: string;
+}
+
+export async function connectFrom(pod: Pod, host: string, port: number, as: RunAs = {}): Promise<Connection> {
+  const payload = randomUUID();
+  const result = await pod.exec([...tsx(path('./fixtures/connect.ts')), host, String(port), payload], as);
+  const line = result.stdout.trim().split('\n').at(-1);
+  if (!line) throw new Error(`connect.ts printed nothing (exit ${result.code}): ${result.stderr}`);
+  return { ...JSON.parse(line), payload };
+}
