@@ -23,31 +23,34 @@ type Obj = {
 };
 
 /**
- * Server-side apply of raw JSON. Not client-node's typed clients: their serializer knows
- * `x_kubernetes_int_or_string`, not `x-kubernetes-int-or-string`, and silently drops every x-kubernetes-*
- * key of a CRD written as plain YAML.
+ * A raw API request. Not client-node's typed clients: their serializer knows `x_kubernetes_int_or_string`,
+ * not `x-kubernetes-int-or-string`, and silently drops every x-kubernetes-* key of a CRD read from YAML.
  */
-async function serverSideApply(kc: KubeConfig, path: string, body: unknown): Promise<void> {
+async function rawRequest(
+  kc: KubeConfig,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<string> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('kubeconfig has no current cluster');
-  const url = new URL(`${path}?fieldManager=trellis-devcluster&force=true`, cluster.server);
-  const options: Parameters<typeof request>[1] = {
-    method: 'PATCH',
-    headers: { 'content-type': 'application/apply-patch+yaml' },
-  };
+  const options: Parameters<typeof request>[1] = { method, headers };
   await kc.applyToHTTPSOptions(options);
-  await new Promise<void>((done, fail) => {
-    const req = request(url, options, (res) => {
+  return new Promise<string>((done, fail) => {
+    const req = request(new URL(path, cluster.server), options, (res) => {
       let text = '';
       res.on('data', (chunk: Buffer) => {
         text += chunk.toString();
       });
       res.on('end', () =>
-        (res.statusCode ?? 0) < 300 ? done() : fail(new Error(`apply ${path}: ${res.statusCode} ${text}`)),
+        (res.statusCode ?? 0) < 300
+          ? done(text)
+          : fail(new Error(`${method} ${path}: ${res.statusCode} ${text}`)),
       );
     });
     req.on('error', fail);
-    req.end(JSON.stringify(body));
+    req.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }
 
@@ -61,9 +64,13 @@ beforeAll(async () => {
     const crd = parse(readFileSync(join(root, 'config/crd', crdFileName(def)), 'utf8')) as {
       metadata: { name: string };
     };
-    await serverSideApply(
+    const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`;
+    // With cluster:up's field manager, so neither fights the other over the CRD's fields.
+    await rawRequest(
       k.kc,
-      `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`,
+      'PATCH',
+      `${path}?fieldManager=trellis-devcluster&force=true`,
+      { 'content-type': 'application/apply-patch+yaml' },
       crd,
     );
   }
@@ -241,6 +248,22 @@ describe('TrafficRoute', () => {
     );
   });
 
+  test('a catch-all rule before other rules is refused, since they could never apply', async ({
+    kube,
+    ns,
+  }) => {
+    await expectRefused(
+      create(kube, ns, 'TrafficRoute', {
+        service: 'reviews',
+        rules: [
+          { destinations: [{ service: 'reviews' }] },
+          { matches: [{ method: 'GET' }], destinations: [{ service: 'reviews' }] },
+        ],
+      }),
+      'spec.rules: Invalid value: only the last rule may leave out matches: rules after a catch-all would never apply',
+    );
+  });
+
   test('an abort percentage above 100 is refused', async ({ kube, ns }) => {
     await expectRefused(
       create(kube, ns, 'TrafficRoute', {
@@ -298,6 +321,33 @@ describe('TrafficRoute', () => {
     expect(viaStatus.status).toEqual(status);
     expect(viaStatus.spec.service).toBe('reviews');
     expect(viaStatus.metadata.generation).toBe(stored.metadata.generation);
+  });
+
+  test('kubectl get shows the service and the Accepted condition', async ({ kube, ns }) => {
+    const stored = await createWhenServed(kube, ns, 'TrafficRoute', examples.TrafficRoute);
+    const accepted = {
+      type: 'Accepted',
+      status: 'True',
+      reason: 'Accepted',
+      message: '',
+      lastTransitionTime: '2026-01-01T00:00:00Z',
+    };
+    await kube.custom.replaceNamespacedCustomObjectStatus({
+      group,
+      version,
+      namespace: ns,
+      plural: 'trafficroutes',
+      name: stored.metadata.name,
+      body: { ...stored, status: { conditions: [accepted] } },
+    });
+    const table = JSON.parse(
+      await rawRequest(kube.kc, 'GET', `/apis/${group}/${version}/namespaces/${ns}/trafficroutes`, {
+        accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
+      }),
+    ) as { columnDefinitions: { name: string; priority: number }[]; rows: { cells: unknown[] }[] };
+    const shown = table.columnDefinitions.filter((c) => c.priority === 0).map((c) => c.name);
+    expect(shown).toEqual(['Name', 'Service', 'Accepted', 'Age']);
+    expect(table.rows[0]?.cells.slice(0, 3)).toEqual([stored.metadata.name, 'reviews', 'True']);
   });
 
   test('a status with a bad condition is refused by the status schema', async ({ kube, ns }) => {
@@ -383,6 +433,13 @@ describe('PeerAuthentication', () => {
   test('the example is stored as sent', async ({ kube, ns }) => {
     const stored = await createWhenServed(kube, ns, 'PeerAuthentication', examples.PeerAuthentication);
     expect(stored.spec).toEqual(examples.PeerAuthentication);
+  });
+
+  test('a policy that sets neither mode nor portModes is refused', async ({ kube, ns }) => {
+    await expectRefused(
+      create(kube, ns, 'PeerAuthentication', { selector: { matchLabels: { app: 'a' } } }),
+      'spec: Invalid value: set mode, portModes or both',
+    );
   });
 
   test('port modes without a selector are refused', async ({ kube, ns }) => {

@@ -25,6 +25,7 @@ export const peerAuthenticationSpec = withRules(
       .optional()
       .describe('Per-port modes that override mode; need a selector.'),
   }),
+  { rule: 'has(self.mode) || has(self.portModes)', message: 'set mode, portModes or both' },
   {
     rule: '!has(self.portModes) || has(self.selector)',
     message: 'portModes needs a selector: ports belong to workloads, not to a namespace',

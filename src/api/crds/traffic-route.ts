@@ -97,10 +97,13 @@ const weightedDestination = destination
   })
   .describe('Where matching requests go.');
 
+/** CEL: the sum of the weights, a lone destination without one counting as 100. */
+const weightSum = 'self.map(d, has(d.weight) ? d.weight : (self.size() == 1 ? 100 : 0)).sum()';
+
 const destinations = withRules(
   z.array(weightedDestination).min(1).max(16).describe('Where matching requests go, split by weight.'),
   {
-    rule: 'self.map(d, has(d.weight) ? d.weight : (self.size() == 1 ? 100 : 0)).sum() == 100',
+    rule: `${weightSum} == 100`,
     message: 'weights must sum to 100 (a single destination may omit its weight)',
   },
 );
@@ -240,10 +243,21 @@ const rule = withRules(
   },
 );
 
+/** CEL: a rule that matches every request (no matches) — written for `r`. */
+const catchAll = (r: string) => `(!has(${r}.matches) || ${r}.matches.size() == 0)`;
+
+const rules = withRules(
+  z.array(rule).min(1).max(64).describe('Ordered rules: the first whose match holds decides.'),
+  {
+    rule: `self.filter(r, ${catchAll('r')}).size() == 0 || (self.filter(r, ${catchAll('r')}).size() == 1 && ${catchAll('self[self.size() - 1]')})`,
+    message: 'only the last rule may leave out matches: rules after a catch-all would never apply',
+  },
+);
+
 export const trafficRouteSpec = z.object({
   service: serviceName.describe("The Service, in the route's namespace, whose traffic this routes."),
   port: port.optional().describe('Only traffic to this Service port. Absent: every port.'),
-  rules: z.array(rule).min(1).max(64).describe('Ordered rules: the first whose match holds decides.'),
+  rules,
 });
 export type TrafficRouteSpec = z.output<typeof trafficRouteSpec>;
 export type TrafficRouteSpecInput = z.input<typeof trafficRouteSpec>;
