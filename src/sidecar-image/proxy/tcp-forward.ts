@@ -13,6 +13,7 @@ export function forwardTcp(
   client: Duplex,
   upstream: Socket | Duplex,
   labels: TcpLabels,
+  onClose?: () => void,
 ): void {
   const m = ctx.metrics;
   m.tcpOpened.inc(labels);
@@ -27,5 +28,6 @@ export function forwardTcp(
     m.tcpClosed.inc(closed);
     m.tcpSentBytes.inc(labels, sent());
     m.tcpReceivedBytes.inc(labels, received());
+    onClose?.();
   });
 }

@@ -1,0 +1,116 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { ports } from '../../api/names.js';
+import { connectTcp } from './connect.js';
+import type { ProxyContext } from './context.js';
+import type { TcpLabels } from './metrics.js';
+import { connectMtls, type InnerProtocol } from './mtls.js';
+import type { Destination } from './original-dst.js';
+import { type Balancers, resolveTarget, type Target } from './route-target.js';
+import { sniff } from './sniff.js';
+import { forwardTcp } from './tcp-forward.js';
+
+export interface OutboundStream {
+  socket: Socket;
+  dst: Destination;
+  protocol: Exclude<InnerProtocol, 'tcp'>;
+}
+export type OutboundHandler = (ctx: ProxyContext, s: OutboundStream) => void;
+
+const proxyPorts = [ports.outboundCapture, ports.inboundCapture, ports.admin];
+
+/**
+ * The outbound capture listener (15001): OUTPUT redirects the app's
+ * connections here; SO_ORIGINAL_DST says where they were going. HTTP goes to
+ * `http` (which routes per request); everything else is opaque TCP to one
+ * endpoint, over mTLS when that endpoint runs a Trellis proxy.
+ */
+export function createOutboundServer(
+  ctx: ProxyContext,
+  balancers: Balancers,
+  http?: OutboundHandler,
+): Server {
+  return createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    handle(ctx, balancers, socket, http).catch((err: Error) => {
+      ctx.log.debug({ err: err.message }, 'outbound connection failed');
+      socket.destroy();
+    });
+  });
+}
+
+async function handle(
+  ctx: ProxyContext,
+  balancers: Balancers,
+  socket: Socket,
+  http: OutboundHandler | undefined,
+): Promise<void> {
+  ctx.tracker.add(socket);
+  socket.on('error', () => socket.destroy());
+  const refuse = (reason: string) => {
+    ctx.metrics.connectionsRefused.inc({ direction: 'outbound', reason });
+    socket.destroy();
+  };
+  const dst = ctx.originalDst(socket);
+  const registry = ctx.registry();
+  if (!dst) return refuse('no_original_dst');
+  if (!registry) return refuse('not_ready');
+  const resolved = resolveTarget(registry, balancers, dst, ctx.pod, proxyPorts);
+  if (resolved.kind === 'refuse') return refuse(resolved.reason);
+  const target = resolved.target;
+
+  let protocol: InnerProtocol = 'tcp';
+  if (target.protocol !== 'tcp') {
+    const first = await sniff(socket, ctx.timeouts.detectMs);
+    if (first === 'http1') protocol = 'http1';
+    else if (first === 'h2') protocol = 'h2';
+  }
+  if (protocol !== 'tcp' && http) {
+    // HTTP picks an endpoint per request.
+    target.release();
+    return http(ctx, { socket, dst, protocol });
+  }
+  const labels = outboundLabels(ctx, target);
+  let upstream: Duplex;
+  try {
+    upstream = await openUpstream(ctx, target, 'tcp');
+  } catch (err) {
+    target.release();
+    ctx.metrics.tcpClosed.inc({ ...labels, response_flags: 'UF' });
+    throw err;
+  }
+  forwardTcp(ctx, socket, upstream, labels, target.release);
+}
+
+/** A connection to the target: mTLS to a peer proxy that must present the endpoint's identity, else plain TCP. */
+export async function openUpstream(
+  ctx: ProxyContext,
+  target: Target,
+  protocol: InnerProtocol,
+): Promise<Duplex> {
+  if (!target.identity) return connectTcp(target.host, target.port, ctx.timeouts.connectMs);
+  const tls = ctx.tls();
+  if (!tls) throw new Error('no workload identity loaded');
+  return connectMtls(
+    {
+      host: target.host,
+      port: target.port,
+      expectedId: target.identity,
+      protocol,
+      connectMs: ctx.timeouts.connectMs,
+    },
+    tls,
+  );
+}
+
+export function outboundLabels(ctx: ProxyContext, target: Target): TcpLabels {
+  const self = ctx.registry()?.workloadOf(ctx.pod.ip);
+  return {
+    direction: 'outbound',
+    source_workload: self?.workload ?? ctx.pod.name,
+    source_namespace: ctx.pod.namespace,
+    destination_service: target.destinationService,
+    destination_workload: target.destinationWorkload,
+    response_flags: '-',
+    tls: target.identity ? 'mtls' : 'none',
+  };
+}

@@ -1,0 +1,101 @@
+import type { PortProtocol } from '../../api/proxy-config.js';
+import type { Balancer, LbPolicy } from './balancer.js';
+import type { PodInfo } from './context.js';
+import type { Destination } from './original-dst.js';
+import type { Registry } from './registry.js';
+
+/** Where an outbound connection or request goes, and how. */
+export interface Target {
+  host: string;
+  port: number;
+  /** The peer proxy's SPIFFE ID: speak mTLS and require exactly it. Absent: plaintext. */
+  identity: string | undefined;
+  protocol: PortProtocol | undefined;
+  destinationService: string;
+  destinationWorkload: string;
+  /** Ends this target's share of the endpoint's load. */
+  release: () => void;
+}
+
+export type Resolution = { kind: 'target'; target: Target } | { kind: 'refuse'; reason: string };
+
+/** The balancers, one per service port, kept across config reloads. */
+export class Balancers {
+  readonly #byUpstream = new Map<string, Balancer>();
+  constructor(private readonly make: () => Balancer) {}
+  for(key: string): Balancer {
+    let b = this.#byUpstream.get(key);
+    if (!b) {
+      b = this.make();
+      this.#byUpstream.set(key, b);
+    }
+    return b;
+  }
+}
+
+const noop = () => {};
+
+/**
+ * Decides where a captured outbound connection goes: a ClusterIP picks an
+ * endpoint of the service; a known pod IP goes to that pod; anything else
+ * passes through unchanged under ALLOW_ANY or is refused under REGISTRY_ONLY.
+ */
+export function resolveTarget(
+  registry: Registry,
+  balancers: Balancers,
+  dst: Destination,
+  pod: PodInfo,
+  proxyPorts: readonly number[],
+): Resolution {
+  if (dst.address === pod.ip && proxyPorts.includes(dst.port)) return { kind: 'refuse', reason: 'loop' };
+  const upstream = registry.service(dst.address, dst.port);
+  if (upstream) {
+    const svc = upstream.service;
+    const policy: LbPolicy = svc.loadBalancer ?? 'LEAST_REQUEST';
+    const balancer = balancers.for(`${svc.namespace}/${svc.name}:${upstream.portName}`);
+    const picked = balancer.pick(upstream.endpoints, (e) => `${e.endpoint.ip}:${e.port}`, policy);
+    if (!picked) return { kind: 'refuse', reason: 'no_healthy_upstream' };
+    const { endpoint, port } = picked.target;
+    return {
+      kind: 'target',
+      target: {
+        host: endpoint.ip,
+        port,
+        identity: endpoint.identity,
+        protocol: upstream.protocol,
+        destinationService: `${svc.name}.${svc.namespace}`,
+        destinationWorkload: endpoint.workload ?? 'unknown',
+        release: picked.release,
+      },
+    };
+  }
+  const direct = registry.pod(dst.address, dst.port);
+  if (direct) {
+    return {
+      kind: 'target',
+      target: {
+        host: direct.endpoint.ip,
+        port: direct.port,
+        identity: direct.endpoint.identity,
+        protocol: direct.protocol,
+        destinationService: `${direct.service.name}.${direct.service.namespace}`,
+        destinationWorkload: direct.endpoint.workload ?? 'unknown',
+        release: noop,
+      },
+    };
+  }
+  if (registry.config.outboundTrafficPolicy === 'REGISTRY_ONLY')
+    return { kind: 'refuse', reason: 'registry_only' };
+  return {
+    kind: 'target',
+    target: {
+      host: dst.address,
+      port: dst.port,
+      identity: undefined,
+      protocol: undefined,
+      destinationService: 'passthrough',
+      destinationWorkload: 'unknown',
+      release: noop,
+    },
+  };
+}
