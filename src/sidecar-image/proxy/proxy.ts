@@ -1,0 +1,100 @@
+import type { Server } from 'node:http';
+import type { AddressInfo, Server as NetServer } from 'node:net';
+import type { Logger } from 'pino';
+import { createAdminServer } from './admin.js';
+import { Balancer } from './balancer.js';
+import { ConfigStore } from './config-store.js';
+import { defaultTimeouts, type ProxyContext, type Timeouts } from './context.js';
+import type { ProxySettings } from './env.js';
+import { IdentityStore } from './identity-store.js';
+import { createInboundServer } from './inbound.js';
+import { createMetrics } from './metrics.js';
+import type { OriginalDst } from './original-dst.js';
+import { createOutboundServer } from './outbound.js';
+import { Registry } from './registry.js';
+import { Balancers } from './route-target.js';
+import { ConnectionTracker } from './tracker.js';
+
+export interface ProxyOptions {
+  settings: ProxySettings;
+  log: Logger;
+  originalDst: OriginalDst;
+  ports: { outbound: number; inbound: number; admin: number };
+  /** Address the listeners bind; 0.0.0.0 in a pod (REDIRECT targets the primary address or 127.0.0.1). */
+  host: string;
+  /** Called when a drain has finished; the process exits there. */
+  onDrained: (forced: number) => void;
+  drainTimeoutMs?: number;
+  timeouts?: Partial<Timeouts>;
+  watch?: { debounceMs?: number; pollMs?: number };
+}
+
+export interface RunningProxy {
+  ctx: ProxyContext;
+  ports: { outbound: number; inbound: number; admin: number };
+  /** Stop accepting, let in-flight connections finish (up to the drain timeout), then onDrained. */
+  drain: () => Promise<void>;
+}
+
+const listen = (server: NetServer, port: number, host: string) =>
+  new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+
+const closeServer = (server: NetServer | Server) => new Promise<void>((r) => server.close(() => r()));
+
+/** Wires config, identity, telemetry and the three listeners together. */
+export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
+  const { settings, log } = opts;
+  const metrics = createMetrics();
+  const config = new ConfigStore(settings.configDir, log, metrics);
+  const identity = new IdentityStore(settings.identityDir, log, metrics);
+  let registry: Registry | undefined;
+  config.onChange((c) => {
+    registry = new Registry(c);
+  });
+  await Promise.all([config.start(opts.watch), identity.start(opts.watch)]);
+
+  const tracker = new ConnectionTracker();
+  const ctx: ProxyContext = {
+    registry: () => registry,
+    tls: () => identity.current,
+    metrics,
+    log,
+    tracker,
+    pod: settings.pod,
+    originalDst: opts.originalDst,
+    opaquePorts: new Set(settings.opaquePorts),
+    appHost: '127.0.0.1',
+    timeouts: { ...defaultTimeouts, ...opts.timeouts },
+  };
+  const outbound = createOutboundServer(ctx, new Balancers(() => new Balancer()));
+  const inbound = createInboundServer(ctx);
+
+  let draining: Promise<void> | undefined;
+  const drain = () => {
+    draining ??= (async () => {
+      log.info({ inFlight: tracker.size }, 'draining');
+      const closed = Promise.all([closeServer(outbound), closeServer(inbound)]);
+      const { forced } = await tracker.drain(opts.drainTimeoutMs ?? 20_000);
+      await closed;
+      config.stop();
+      identity.stop();
+      admin.closeAllConnections();
+      await closeServer(admin);
+      log.info({ forced }, 'drained');
+      opts.onDrained(forced);
+    })();
+    return draining;
+  };
+  const admin = createAdminServer({ config, identity, metrics, log, drain: () => void drain() });
+
+  const bound = {
+    outbound: await listen(outbound, opts.ports.outbound, opts.host),
+    inbound: await listen(inbound, opts.ports.inbound, opts.host),
+    admin: await listen(admin, opts.ports.admin, opts.host),
+  };
+  log.info({ ports: bound, pod: settings.pod.name }, 'proxy listening');
+  return { ctx, ports: bound, drain };
+}
