@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CrdDefinition } from './crd.js';
+import { type CrdDefinition, resourceSchema } from './crd.js';
 import { policyColumns, policyStatus } from './policy-status.js';
 import { namespaceName, port, withRules, workloadSelector } from './schema-helpers.js';
 
@@ -100,3 +100,7 @@ export const authorizationPolicyCrd = {
     ...policyColumns,
   ],
 } satisfies CrdDefinition<typeof authorizationPolicySpec, typeof policyStatus>;
+
+/** A whole AuthorizationPolicy as the API server returns it, defaults filled. */
+export const authorizationPolicy = resourceSchema(authorizationPolicyCrd);
+export type AuthorizationPolicy = z.output<typeof authorizationPolicy>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CrdDefinition } from './crd.js';
+import { type CrdDefinition, resourceSchema } from './crd.js';
 import { policyColumns, policyStatus } from './policy-status.js';
 import { localRateLimit } from './rate-limit.js';
 import { duration, headerName, labels, listMap, percent, serviceName, withRules } from './schema-helpers.js';
@@ -150,3 +150,7 @@ export const destinationPolicyCrd = {
     ...policyColumns,
   ],
 } satisfies CrdDefinition<typeof destinationPolicySpec, typeof policyStatus>;
+
+/** A whole DestinationPolicy as the API server returns it, defaults filled. */
+export const destinationPolicy = resourceSchema(destinationPolicyCrd);
+export type DestinationPolicy = z.output<typeof destinationPolicy>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { meshConfigCrd, meshConfigSpec } from './mesh-config.js';
+import { meshConfig, meshConfigCrd, meshConfigSpec } from './mesh-config.js';
 import { toStructural } from './structural.js';
 
 const rulesOf = (node: unknown) =>
@@ -67,5 +67,19 @@ describe('MeshConfig CRD', () => {
     expect(meshConfigCrd.scope).toBe('Cluster');
     expect(meshConfigCrd.shortNames).toEqual(['mc']);
     expect(meshConfigCrd.rules.map((r) => r.rule)).toEqual(["self.metadata.name == 'default'"]);
+  });
+});
+
+describe('meshConfig', () => {
+  it('parses a whole object as read from the API server, status included', () => {
+    const parsed = meshConfig.parse({
+      apiVersion: 'trellis.dev/v1alpha1',
+      kind: 'MeshConfig',
+      metadata: { name: 'default', generation: 4 },
+      spec: {},
+      status: { observedGeneration: 4, installedVersion: '0.1.0', outdatedPods: { count: 0 } },
+    });
+    expect(parsed.spec.injector.replicas).toBe(2);
+    expect(parsed.status?.installedVersion).toBe('0.1.0');
   });
 });

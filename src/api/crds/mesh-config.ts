@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { conditions } from './conditions.js';
-import type { CrdDefinition } from './crd.js';
+import { type CrdDefinition, resourceSchema } from './crd.js';
 import { duration, namespaceName, percent, quantity, withRules } from './schema-helpers.js';
 
 /** The only MeshConfig name the operator acts on: there is one mesh per cluster. */
@@ -318,3 +318,7 @@ export const meshConfigCrd = {
     },
   ],
 } satisfies CrdDefinition<typeof meshConfigSpec, typeof meshConfigStatus>;
+
+/** A whole MeshConfig as the API server returns it, defaults filled. */
+export const meshConfig = resourceSchema(meshConfigCrd);
+export type MeshConfig = z.output<typeof meshConfig>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CrdDefinition } from './crd.js';
+import { type CrdDefinition, resourceSchema } from './crd.js';
 import { mtlsModes } from './mesh-config.js';
 import { policyColumns, policyStatus } from './policy-status.js';
 import { listMap, port, withRules, workloadSelector } from './schema-helpers.js';
@@ -51,3 +51,7 @@ export const peerAuthenticationCrd = {
     ...policyColumns,
   ],
 } satisfies CrdDefinition<typeof peerAuthenticationSpec, typeof policyStatus>;
+
+/** A whole PeerAuthentication as the API server returns it, defaults filled. */
+export const peerAuthentication = resourceSchema(peerAuthenticationCrd);
+export type PeerAuthentication = z.output<typeof peerAuthentication>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toStructural } from './structural.js';
-import { trafficRouteCrd, trafficRouteSpec } from './traffic-route.js';
+import { trafficRoute, trafficRouteCrd, trafficRouteSpec } from './traffic-route.js';
 
 type Node = {
   properties?: Record<string, Node>;
@@ -69,5 +69,18 @@ describe('TrafficRoute CRD', () => {
   it('is namespaced with short name tr and shows its service', () => {
     expect(trafficRouteCrd.shortNames).toEqual(['tr']);
     expect(trafficRouteCrd.printerColumns[0]).toMatchObject({ name: 'Service', jsonPath: '.spec.service' });
+  });
+});
+
+describe('trafficRoute', () => {
+  it('parses a whole namespaced object', () => {
+    const parsed = trafficRoute.parse({
+      apiVersion: 'trellis.dev/v1alpha1',
+      kind: 'TrafficRoute',
+      metadata: { name: 'reviews', namespace: 'shop' },
+      spec: route({}),
+    });
+    expect(parsed.metadata.namespace).toBe('shop');
+    expect(parsed.spec.rules).toHaveLength(1);
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CrdDefinition } from './crd.js';
+import { type CrdDefinition, resourceSchema } from './crd.js';
 import { policyColumns, policyStatus } from './policy-status.js';
 import { localRateLimit } from './rate-limit.js';
 import {
@@ -278,3 +278,7 @@ export const trafficRouteCrd = {
     ...policyColumns,
   ],
 } satisfies CrdDefinition<typeof trafficRouteSpec, typeof policyStatus>;
+
+/** A whole TrafficRoute as the API server returns it, defaults filled. */
+export const trafficRoute = resourceSchema(trafficRouteCrd);
+export type TrafficRoute = z.output<typeof trafficRoute>;
