@@ -1,0 +1,170 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ports, proxyGid, proxyUid, spiffeId } from '../../src/api/names.js';
+import type { ProxyConfigInput } from '../../src/api/proxy-config.js';
+import {
+  issueLeaf,
+  type Leaf,
+  makeCa,
+  writeAtomicVolume,
+} from '../../src/sidecar-image/proxy/testing/pki.js';
+import { createPodNetwork, type Pod, type PodNetwork, type PodProcess } from '../support/netns.js';
+import { connectFrom, type Listener, listen, runInit } from './pods.js';
+
+/**
+ * Two meshed pods (a: client, b: server), each with trellis-init's rules, a
+ * trellis-proxy running as UID 1337 and a plain app; c is unmeshed. The apps
+ * know nothing of the proxies.
+ */
+
+const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
+const tsx = (file: string) => [process.execPath, '--import', 'tsx', file];
+const proxyMain = path('../../src/sidecar-image/proxy/main.ts');
+const firstBytes = path('../../src/sidecar-image/proxy/testing/first-bytes.ts');
+
+const td = 'cluster.local';
+const clusterIp = '10.96.120.10';
+const app = { uid: 1000, gid: 1000 };
+
+let network: PodNetwork;
+let a: Pod;
+let b: Pod;
+let c: Pod;
+const dirs: string[] = [];
+const proxies: Record<string, PodProcess> = {};
+let bApp: Listener;
+let wire: PodProcess;
+
+function volume(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'trellis-dp-'));
+  chmodSync(dir, 0o755);
+  dirs.push(dir);
+  writeAtomicVolume(dir, files);
+  return dir;
+}
+
+function config(): ProxyConfigInput {
+  return {
+    schemaVersion: 1,
+    namespace: 'shop',
+    trustDomain: td,
+    mtlsMode: 'STRICT',
+    services: [
+      {
+        name: 'b',
+        namespace: 'shop',
+        clusterIps: [clusterIp],
+        ports: [{ name: 'tcp', port: 80 }],
+        endpoints: [
+          { ip: b.ip, ports: { tcp: 8080 }, ready: true, workload: 'b', identity: spiffeId(td, 'shop', 'b') },
+        ],
+      },
+      {
+        name: 'a',
+        namespace: 'shop',
+        clusterIps: [],
+        ports: [],
+        endpoints: [{ ip: a.ip, ports: {}, ready: true, workload: 'a', identity: spiffeId(td, 'shop', 'a') }],
+      },
+      {
+        // c is not meshed, but the config claims it is: a's proxy will open TLS to it.
+        name: 'c',
+        namespace: 'shop',
+        clusterIps: [],
+        ports: [{ name: 'tcp', port: 8443 }],
+        endpoints: [
+          { ip: c.ip, ports: { tcp: 8443 }, ready: true, workload: 'c', identity: spiffeId(td, 'shop', 'c') },
+        ],
+      },
+    ],
+  };
+}
+
+async function startProxy(pod: Pod, sa: string, leaf: Leaf, configDir: string) {
+  const identityDir = volume({ 'tls.crt': leaf.cert, 'tls.key': leaf.key, 'ca.crt': leaf.ca });
+  const env = {
+    TRELLIS_POD_NAME: pod.name,
+    TRELLIS_POD_NAMESPACE: 'shop',
+    TRELLIS_POD_IP: pod.ip,
+    TRELLIS_SERVICE_ACCOUNT: sa,
+    TRELLIS_CONFIG_DIR: configDir,
+    TRELLIS_IDENTITY_DIR: identityDir,
+  };
+  const argv = ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...tsx(proxyMain)];
+  const proc = pod.spawn(argv, { uid: proxyUid, gid: proxyGid });
+  await proc.waitForLine(/"msg":"proxy listening"/, 30_000);
+  proxies[pod.name] = proc;
+}
+
+const metrics = async (pod: Pod) => (await fetch(`http://${pod.ip}:${ports.admin}/metrics`)).text();
+
+beforeAll(async () => {
+  network = await createPodNetwork({ name: 'dpprx', subnet: '198.18.120.0/24' });
+  [a, b, c] = [await network.addPod('a'), await network.addPod('b'), await network.addPod('c')];
+  for (const pod of [a, b]) {
+    const init = await runInit(pod, {});
+    expect(init, init.stdout + init.stderr).toMatchObject({ code: 0 });
+  }
+  const ca = makeCa();
+  const configDir = volume({ 'config.json': JSON.stringify(config()) });
+  await Promise.all([
+    startProxy(a, 'a', issueLeaf(ca, spiffeId(td, 'shop', 'a')), configDir),
+    startProxy(b, 'b', issueLeaf(ca, spiffeId(td, 'shop', 'b')), configDir),
+  ]);
+  bApp = await listen(b, 'b-app', [8080], app);
+  wire = c.spawn(tsx(firstBytes).concat('8443'));
+  await wire.waitForLine(/"event":"listening"/, 30_000);
+}, 120_000);
+
+afterAll(async () => {
+  await network?.destroy();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('trellis-proxy between two pods', () => {
+  it('carries an app connection to the other pod by pod IP through both proxies, over mTLS', async () => {
+    const conn = await connectFrom(a, b.ip, 8080, app);
+    expect(conn).toMatchObject({ reply: 'b-app:8080' });
+    const seen = bApp.received().filter((r) => r.payload === conn.payload);
+    expect(seen).toHaveLength(1);
+    expect(await metrics(a)).toMatch(
+      /trellis_tcp_connections_opened_total\{direction="outbound",source_workload="a",source_namespace="shop",destination_service="b.shop",destination_workload="b",response_flags="-",tls="mtls"\} 1/,
+    );
+    expect(await metrics(b)).toMatch(
+      /trellis_tcp_connections_opened_total\{direction="inbound",source_workload="a",source_namespace="shop",destination_service="b.shop",destination_workload="b",response_flags="-",tls="mtls"\} 1/,
+    );
+  });
+
+  it('carries a connection to the service ClusterIP', async () => {
+    const conn = await connectFrom(a, clusterIp, 80, app);
+    expect(conn).toMatchObject({ reply: 'b-app:8080' });
+  });
+
+  it('puts TLS on the wire between pods: a raw listener sees a ClientHello', async () => {
+    await connectFrom(a, c.ip, 8443, app);
+    const line = await wire.waitForLine(/"event":"bytes"/, 10_000);
+    const hex = (JSON.parse(line) as { hex: string }).hex;
+    // TLS record: handshake (16), version 03 0x, length, then ClientHello (01).
+    expect(hex).toMatch(/^16030[0-4]....01/);
+  });
+
+  it('refuses an unmeshed client in STRICT mode', async () => {
+    const conn = await connectFrom(c, b.ip, 8080);
+    expect(conn.reply ?? '').not.toContain('b-app');
+    expect(bApp.received().filter((r) => r.payload === conn.payload)).toEqual([]);
+    expect(await metrics(b)).toMatch(
+      /trellis_connections_refused_total\{direction="inbound",reason="plaintext_in_strict"\} 1/,
+    );
+  });
+
+  it('is ready, and drains on SIGTERM', async () => {
+    expect((await fetch(`http://${a.ip}:${ports.admin}/ready`)).status).toBe(200);
+    const proc = proxies.a;
+    if (!proc) throw new Error('no proxy in a');
+    await proc.stop();
+    expect(proc.stdout()).toMatch(/"msg":"drained"/);
+  });
+});
