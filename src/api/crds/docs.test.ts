@@ -19,9 +19,13 @@ describe('docs/crds.md', () => {
 
   it('lists every field with its default', () => {
     const text = renderDocs(crds);
-    expect(text).toContain('| `spec.certificates.workload.duration` | string ≤ 32 | `"24h"` |');
+    expect(text).toContain('| `spec.certificates.workload.duration` | duration | `"24h"` |');
     expect(text).toContain('| `spec.injector.replicas` | integer 1–10 | `2` |');
     expect(text).toContain('| `spec.rules[].retries.attempts` | integer 0–10 | `2` |');
+  });
+
+  it('marks required fields', () => {
+    expect(renderDocs(crds)).toContain('| `spec.rules[].fault.delay.fixedDelay` | duration, **required** |');
   });
 
   it('shows a CEL rule next to the field it checks', () => {

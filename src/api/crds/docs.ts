@@ -2,7 +2,7 @@ import { stringify } from 'yaml';
 import { apiVersion } from '../names.js';
 import { type CrdDefinition, category, openApiSchema } from './crd.js';
 import { examples } from './examples.js';
-import type { CelRule } from './schema-helpers.js';
+import { type CelRule, durationPattern, quantityPattern } from './schema-helpers.js';
 import type { SchemaProps } from './structural.js';
 
 /** One row of a field table. */
@@ -17,6 +17,8 @@ const isObject = (v: unknown): v is SchemaProps => typeof v === 'object' && v !=
 
 /** A field's type with its bounds, in words a reader scans quickly: `integer 1-10`, `string ≤ 63`. */
 function describeType(node: SchemaProps): string {
+  if (node.pattern === durationPattern.source) return 'duration';
+  if (node.pattern === quantityPattern.source) return 'quantity';
   if (node['x-kubernetes-int-or-string'] === true) return 'integer or string';
   const type = String(node.type ?? 'object');
   if (Array.isArray(node.enum)) return `enum: ${node.enum.map((v) => `\`${String(v)}\``).join(', ')}`;
@@ -60,10 +62,11 @@ const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 /** Every field under `node`, depth first, in schema order. */
 export function fieldRows(node: SchemaProps, path: string): FieldRow[] {
   const rows: FieldRow[] = [];
-  const visit = (child: SchemaProps, childPath: string) => {
+  const required = Array.isArray(node.required) ? node.required : [];
+  const visit = (child: SchemaProps, childPath: string, name: string) => {
     rows.push({
       path: childPath,
-      type: describeType(child),
+      type: `${describeType(child)}${required.includes(name) ? ', **required**' : ''}`,
       default: describeDefault(child.default),
       description: `${String(child.description ?? '')}${describeRules(child)}`.trim(),
     });
@@ -71,7 +74,7 @@ export function fieldRows(node: SchemaProps, path: string): FieldRow[] {
   };
   if (isObject(node.properties)) {
     for (const [name, child] of Object.entries(node.properties))
-      if (isObject(child)) visit(child, `${path}.${name}`);
+      if (isObject(child)) visit(child, `${path}.${name}`, name);
   }
   if (isObject(node.items)) rows.push(...fieldRows(node.items, `${path}[]`));
   if (isObject(node.additionalProperties))
@@ -152,6 +155,18 @@ Conventions:
 - **Status** of every kind carries \`observedGeneration\` and \`conditions\` (metav1.Condition). Policies report
   \`Accepted\` (valid and in effect) and \`ResolvedRefs\` (every Service and subset named exists); MeshConfig
   reports \`Ready\`, \`Progressing\` and \`Degraded\`.
+- **Bounds**: every string, list and map has a maximum size. The API server needs them to bound the cost of
+  CEL rules; they are far above what a sane policy uses.
+
+Coming from Istio:
+
+| Istio | Trellis | Differences |
+|---|---|---|
+| VirtualService | TrafficRoute | One \`service\` in the route's namespace instead of \`hosts\`; \`rules\` instead of \`http\`; \`destinations\` name a service and subset directly; \`retryOn\` is a list, with status and gRPC codes in lists of their own; \`fault\`/\`mirror\` percentages are plain numbers; header changes under \`headers.request\`/\`headers.response\`; a rule may carry a local \`rateLimit\`. |
+| DestinationRule | DestinationPolicy | One \`service\`; \`trafficPolicy\` fields sit at the top of \`spec\`; a subset's overrides are under \`policy\`; adds \`retryBudget\` and a local \`rateLimit\`; outlier detection has \`consecutiveConnectFailures\` in place of \`consecutiveLocalOriginFailures\` and \`panicThresholdPercent\` (default 50) in place of \`minHealthPercent\`. |
+| PeerAuthentication | PeerAuthentication | \`portModes\` (a list keyed by port) instead of \`portLevelMtls\`; no \`UNSET\`: leave \`mode\` out to inherit. |
+| AuthorizationPolicy | AuthorizationPolicy | \`ALLOW\` and \`DENY\` only; principals are full SPIFFE IDs (\`spiffe://...\`) with \`*\` at one end; \`from\` and \`to\` items hold their fields directly (no \`source\`/\`operation\` wrapper); no \`when\` conditions. |
+| MeshConfig (istio ConfigMap / IstioOperator) | MeshConfig | A cluster-scoped custom resource named \`default\`, reconciled by the operator. |
 `;
 
 /** docs/crds.md: every field of every kind, its type, default and meaning, from the schemas themselves. */

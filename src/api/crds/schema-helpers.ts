@@ -55,22 +55,17 @@ export function boundedMap<V extends z.ZodType>(key: z.ZodString, value: V, max:
  * Go duration text, the subset CEL's duration() and the proxy both parse: 250ms, 5s, 1m30s, 24h.
  * The API server checks the pattern; CEL rules compare parsed values.
  */
+export const durationPattern = /^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/;
 export const duration = z
   .string()
   .max(32)
-  .regex(/^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/)
+  .regex(durationPattern)
   .meta({ description: 'A duration such as 250ms, 5s, 1m30s or 24h.' });
 
 /** A resource quantity as Kubernetes writes it: an integer, or text such as 100m, 128Mi, 1.5. */
-export const quantity = z.union([
-  z.int().min(0),
-  z
-    .string()
-    .max(64)
-    .regex(
-      /^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/,
-    ),
-]);
+export const quantityPattern =
+  /^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;
+export const quantity = z.union([z.int().min(0), z.string().max(64).regex(quantityPattern)]);
 
 export const percent = z.number().min(0).max(100);
 
