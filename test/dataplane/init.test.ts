@@ -60,6 +60,13 @@ describe('re-running trellis-init', () => {
     expect(await natTable(pod)).toBe(expectedTable({}));
   });
 
+  it("validates even when the probe's usual port is excluded from capture", async () => {
+    const pod = await network.addPod('probe');
+    const result = await runInit(pod, { excludeOutboundPorts: [15002] });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(logLines(result).at(-1)).toMatchObject({ msg: 'validation passed: redirection works' });
+  });
+
   it("keeps other programs' nat rules and chains, once each", async () => {
     const pod = await network.addPod('others');
     await iptables(pod, '-N', 'OTHER');

@@ -2,10 +2,10 @@ import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { applyRules } from './apply.js';
 import { runInit } from './run.js';
-import { validateRedirect } from './validate.js';
+import { probePort, validateRedirect } from './validate.js';
 
-/** Where the validation probe connects: on lo, not 127.0.0.1, a port nothing listens on (as Istio's 15002). */
-export const probe = { address: '127.0.0.6', port: 15002, timeoutMs: 5_000 } as const;
+/** Where the validation probe connects: on lo but not 127.0.0.1, as Istio's probe does. */
+const probeAddress = '127.0.0.6';
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   // Synchronous, so the last line is written before the process exits with its code.
@@ -16,11 +16,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     validate: (opts) =>
       validateRedirect({
         capturePort: opts.inboundCapturePort,
-        probeAddress: probe.address,
-        probePort: probe.port,
+        probeAddress,
+        probePort: probePort(opts.excludeOutboundPorts),
         uid: opts.proxyUid,
         gid: opts.proxyGid,
-        timeoutMs: probe.timeoutMs,
+        timeoutMs: 5_000,
       }),
   });
 }

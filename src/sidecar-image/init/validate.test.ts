@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ValidationOptions, validateRedirect } from './validate.js';
+import { probePort, type ValidationOptions, validateRedirect } from './validate.js';
 
 // No iptables here: these tests point the probe straight at the listener, or away from it.
 
@@ -76,5 +76,17 @@ describe('validateRedirect', () => {
       reason: expect.stringContaining(`cannot listen on 127.0.0.1:${port}: `),
     });
     expect(result).toEqual({ ok: false, reason: expect.stringContaining('EADDRINUSE') });
+  });
+});
+
+describe('probePort', () => {
+  it.each<[number[], number]>([
+    [[], 15002],
+    [[80, 443], 15002],
+    [[15002, 15003, 15005], 15004],
+    [[65535, 15002, 15003], 15004],
+    [Array.from({ length: 65535 - 15001 }, (_, i) => 15002 + i), 1],
+  ])('with %j excluded, probes port %i', (excluded, port) => {
+    expect(probePort(excluded)).toBe(port);
   });
 });

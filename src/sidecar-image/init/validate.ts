@@ -17,6 +17,21 @@ export interface ValidationOptions {
 export type ValidationResult = { ok: true; ms: number } | { ok: false; reason: string };
 
 /**
+ * The probe's destination port: 15002 as in Istio, unless the pod excludes it
+ * from capture (excluded ports return before the owner rules, so a probe
+ * there could never be redirected); then the next port that is not excluded.
+ */
+export function probePort(excludedOutboundPorts: readonly number[]): number {
+  const excluded = new Set(excludedOutboundPorts);
+  for (let i = 0; i < 65535; i++) {
+    const port = ((15002 - 1 + i) % 65535) + 1;
+    if (!excluded.has(port)) return port;
+  }
+  // Every port excluded: nothing can be redirected, and validation will say so.
+  return 15002;
+}
+
+/**
  * The probe client, run as a child under the proxy's UID/GID (a process
  * cannot change the owner of one socket). It sends a token and exits 0 once
  * the listener echoes it; otherwise it prints why and exits 1.
