@@ -1,8 +1,17 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { generatedFiles } from './generated-files.js';
+import { generatedFiles, writeGeneratedFiles } from './generated-files.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const files = generatedFiles();
@@ -20,5 +29,28 @@ describe('committed generated files', () => {
     expect(onDisk.map((f) => `config/crd/${f}`).sort()).toEqual(
       [...files.keys()].filter((p) => p.startsWith('config/crd/')).sort(),
     );
+  });
+});
+
+describe('writeGeneratedFiles', () => {
+  it('writes every file and removes stale CRD files, leaving other files alone', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crds-'));
+    try {
+      mkdirSync(join(dir, 'config/crd'), { recursive: true });
+      writeFileSync(join(dir, 'config/crd/trellis.dev_oldkinds.yaml'), 'stale');
+      writeFileSync(join(dir, 'config/crd/README'), 'kept');
+      const small = new Map([
+        ['config/crd/trellis.dev_widgets.yaml', 'a: 1\n'],
+        ['docs/crds.md', '# docs\n'],
+      ]);
+      expect(writeGeneratedFiles(dir, small)).toEqual([
+        'config/crd/trellis.dev_widgets.yaml',
+        'docs/crds.md',
+      ]);
+      expect(readdirSync(join(dir, 'config/crd')).sort()).toEqual(['README', 'trellis.dev_widgets.yaml']);
+      expect(readFileSync(join(dir, 'docs/crds.md'), 'utf8')).toBe('# docs\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
