@@ -30,8 +30,9 @@ export interface InjectOutput {
 
 /**
  * Injects every pod template in a YAML stream through the webhook's own
- * `injectPod`. Only injected templates are rewritten; every other document,
- * and comments outside the templates, come out as they went in.
+ * `injectPod`. Only injected templates are replaced; other documents keep
+ * their content and comments (the yaml library may respace flow style).
+ * On any error the output is empty: a pipeline must not apply half a stream.
  */
 export function injectManifests(text: string, opts: InjectOptions): InjectOutput {
   const docs = parseAllDocuments(text);
@@ -83,6 +84,7 @@ export function injectManifests(text: string, opts: InjectOptions): InjectOutput
     const obj = doc.toJS() as unknown;
     if (obj !== null && typeof obj === 'object') visit(doc, obj as Manifest, []);
   });
+  if (errors.length > 0) return { yaml: '', report, errors };
   const yaml = docs
     .map((doc, i) => {
       const s = doc.toString();

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { KubeConfig, VersionApi } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { watchFiles } from './file-watch.js';
+import { digestFiles, watchFiles } from './file-watch.js';
 import { createMetrics, type WebhookMetrics } from './metrics.js';
 import { buildServer, type InjectorApp, type InjectorState, replaceCertificate } from './server.js';
 import { defaultSettings, loadSettings } from './settings.js';
@@ -46,7 +46,10 @@ async function serverVersion(kubeconfig: string): Promise<{ major: string; minor
  */
 export async function startInjector(opts: InjectorOptions): Promise<Injector> {
   const log = opts.logger;
-  const settings = opts.settingsPath ? await loadSettings(opts.settingsPath) : defaultSettings;
+  const settingsPath = opts.settingsPath;
+  const settingsBaseline = settingsPath ? await digestFiles([settingsPath]) : undefined;
+  const settings = settingsPath ? await loadSettings(settingsPath) : defaultSettings;
+  const certBaseline = await digestFiles(certPaths(opts.certDir));
   const tls = await loadCertificate(opts.certDir);
   const state: InjectorState = { settings, serverVersion: undefined, ready: false };
   if (opts.kubeconfig) {
@@ -75,9 +78,9 @@ export async function startInjector(opts: InjectorOptions): Promise<Injector> {
         }
       },
       (err) => log.warn({ err }, 'cannot read the serving certificate'),
+      certBaseline,
     ),
   ];
-  const settingsPath = opts.settingsPath;
   if (settingsPath) {
     watches.push(
       watchFiles(
@@ -94,6 +97,7 @@ export async function startInjector(opts: InjectorOptions): Promise<Injector> {
           }
         },
         (err) => log.warn({ err }, 'cannot read the settings'),
+        settingsBaseline,
       ),
     );
   }

@@ -30,7 +30,8 @@ try {
     certDir: values['cert-dir'],
     host: values.host,
     port,
-    kubeconfig: values.kubeconfig,
+    // `none`: the API server version stays unknown, so `nativeSidecar: auto` renders classic sidecars.
+    ...(values.kubeconfig === 'none' ? {} : { kubeconfig: values.kubeconfig }),
     logger,
     processMetrics: true,
   });
