@@ -37,8 +37,11 @@ const loadBalancer = withRules(
   },
 );
 
-const limit = (what: string, fallback: number) =>
-  z.int().min(0).max(4_294_967_295).default(fallback).describe(`${what} 0 means unlimited.`);
+/** A count where 0 has a meaning of its own (`zero`: what 0 does). */
+const count = (what: string, fallback: number, zero: string) =>
+  z.int().min(0).max(4_294_967_295).default(fallback).describe(`${what} 0 ${zero}.`);
+const limit = (what: string, fallback: number) => count(what, fallback, 'means unlimited');
+const ejectAfter = (what: string, fallback: number) => count(what, fallback, 'turns this check off');
 
 const connectionPool = z
   .object({
@@ -62,9 +65,12 @@ const connectionPool = z
 
 const outlierDetection = z
   .object({
-    consecutive5xxErrors: limit('5xx responses (and connect failures) in a row that eject an endpoint.', 5),
-    consecutiveGatewayErrors: limit('502, 503 and 504 responses in a row that eject an endpoint.', 0),
-    consecutiveConnectFailures: limit('Connect failures and resets in a row that eject an endpoint.', 5),
+    consecutive5xxErrors: ejectAfter(
+      '5xx responses (and connect failures) in a row that eject an endpoint.',
+      5,
+    ),
+    consecutiveGatewayErrors: ejectAfter('502, 503 and 504 responses in a row that eject an endpoint.', 0),
+    consecutiveConnectFailures: ejectAfter('Connect failures and resets in a row that eject an endpoint.', 5),
     interval: duration.default('10s').describe('How often ejections are evaluated and expired.'),
     baseEjectionTime: duration
       .default('30s')
