@@ -109,9 +109,11 @@ describe('cleaning up', () => {
   it("clears a crashed run's leftovers when a network of the same name is made again", async () => {
     const crashed = await createPodNetwork({ name: 'nsleft', subnet: '198.18.98.0/24' });
     await crashed.addPod('x');
-    // No destroy: as if the test process died here.
+    // No destroy: as if the test process died here, one pair before its pod end moved.
+    execFileSync('ip', ['link', 'add', 'trvnsleft-9', 'type', 'veth', 'peer', 'name', 'trpnsleft-9']);
     const again = await createPodNetwork({ name: 'nsleft', subnet: '198.18.98.0/24' });
     expect(namespaces()).not.toContain('trellis-nsleft-x');
+    expect(links()).not.toContain('nsleft-9');
     const pod = await again.addPod('x');
     expect(pod.ip).toBe('198.18.98.2');
     await again.destroy();

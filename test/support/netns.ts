@@ -68,6 +68,7 @@ export interface PodNetwork {
   destroy: () => Promise<void>;
 }
 
+/** .2 to .254: .1 is the bridge's. */
 const maxPods = 253;
 const stopGraceMs = 2_000;
 
@@ -108,9 +109,18 @@ async function removeNetwork(name: string): Promise<void> {
     for (const pid of await namespacePids(ns)) killQuietly(pid, 'SIGKILL');
     await ip('netns', 'del', ns);
   }
-  await ip('link', 'del', `trb-${name}`).catch((err: { stderr?: string }) => {
-    if (!/Cannot find device/.test(err.stderr ?? '')) throw err;
-  });
+  // Deleting a namespace deletes the veth pairs in it; a pair left whole in the host
+  // namespace (a crash before one end moved) and the bridge go here.
+  const { stdout: links } = await ip('-o', 'link', 'show');
+  const ours = [...links.matchAll(/^\d+: ([^:@]+)/gm)]
+    .map((m) => m[1] ?? '')
+    .filter((link) => link === `trb-${name}` || link.startsWith(`trv${name}-`));
+  for (const link of ours) {
+    await ip('link', 'del', link).catch((err: { stderr?: string }) => {
+      // The other end of a pair already deleted with it.
+      if (!/Cannot find device/.test(err.stderr ?? '')) throw err;
+    });
+  }
 }
 
 function spawnIn(netns: string, argv: string[], as: RunAs, processes: Set<PodProcess>): PodProcess {
@@ -205,6 +215,7 @@ export async function createPodNetwork(opts: PodNetworkOptions): Promise<PodNetw
   const gateway = `${prefix}.1`;
   const processes = new Set<PodProcess>();
   const pods: Pod[] = [];
+  let lastIndex = 1;
 
   await removeNetwork(opts.name);
   await ip('link', 'add', bridge, 'type', 'bridge');
@@ -213,11 +224,12 @@ export async function createPodNetwork(opts: PodNetworkOptions): Promise<PodNetw
 
   const addPod = async (name: string): Promise<Pod> => {
     if (!/^[a-z0-9]{1,8}$/.test(name)) throw new Error(`pod name ${name}: expected 1-8 of [a-z0-9]`);
-    if (pods.length >= maxPods) throw new Error(`a pod network holds at most ${maxPods} pods`);
-    const index = pods.length + 2;
+    if (lastIndex > maxPods) throw new Error(`a pod network holds at most ${maxPods} pods`);
+    // Taken before anything can fail, so a failed pod's address and names are never reused.
+    const index = ++lastIndex;
     const netns = `trellis-${opts.name}-${name}`;
-    const hostEnd = `trv${opts.name}${index}`;
-    const podEnd = `trp${opts.name}${index}`;
+    const hostEnd = `trv${opts.name}-${index}`;
+    const podEnd = `trp${opts.name}-${index}`;
     const address = `${prefix}.${index}`;
     await ip('netns', 'add', netns);
     await ip('link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', podEnd);
