@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPodNetwork, type Pod, type PodNetwork } from './netns.js';
+import { createPodNetwork, type Pod, type PodNetwork, withPodNetwork } from './netns.js';
 
 const name = 'nstest';
 const subnet = '198.18.100.0/24';
@@ -104,6 +104,21 @@ describe('cleaning up', () => {
     expect(alive(stubborn.pid)).toBe(false);
     expect(namespaces()).not.toContain('trellis-nsgone-');
     expect(links()).not.toMatch(/trb-nsgone|trvnsgone/);
+  });
+
+  it('destroys a network when the code using it throws', async () => {
+    let pid: number | undefined;
+    const failing = withPodNetwork({ name: 'nsfail', subnet: '198.18.97.0/24' }, async (network) => {
+      const pod = await network.addPod('x');
+      const sleeper = pod.spawn(['sh', '-c', 'echo ready; sleep 60']);
+      await sleeper.waitForLine(/ready/);
+      pid = sleeper.pid;
+      throw new Error('the test failed');
+    });
+    await expect(failing).rejects.toThrow('the test failed');
+    expect(alive(pid)).toBe(false);
+    expect(namespaces()).not.toContain('trellis-nsfail-');
+    expect(links()).not.toMatch(/trb-nsfail|trvnsfail/);
   });
 
   it("clears a crashed run's leftovers when a network of the same name is made again", async () => {

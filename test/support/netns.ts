@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
  *
  * Subnets: a /24 inside the pod range 198.18.0.0/16 (devcluster/config.ts).
  * 198.18.0.0/24 belongs to the e2e node agent. Each test file takes its own
- * /24 and name so files can run in parallel: 198.18.98-100.0/24 are
+ * /24 and name so files can run in parallel: 198.18.97-100.0/24 are
  * netns.test.ts's, 198.18.101.0/24 and up test/dataplane/'s.
  */
 
@@ -267,4 +267,17 @@ export async function createPodNetwork(opts: PodNetworkOptions): Promise<PodNetw
   };
 
   return { bridge, gateway, pods, addPod, destroy };
+}
+
+/** A pod network for the length of `body`, destroyed afterwards whether `body` succeeds or throws. */
+export async function withPodNetwork<T>(
+  opts: PodNetworkOptions,
+  body: (network: PodNetwork) => Promise<T>,
+): Promise<T> {
+  const network = await createPodNetwork(opts);
+  try {
+    return await body(network);
+  } finally {
+    await network.destroy();
+  }
 }
