@@ -1,0 +1,311 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { V1Pod } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { describe, expect, inject } from 'vitest';
+import { type Injector, startInjector } from '../../src/webhook/injector.js';
+import { renderWebhookConfiguration } from '../../src/webhook/mwc.js';
+import { issueSelfSigned } from '../support/cert-manager.js';
+import { apiMessage, apiStatus, eventually, type Kube } from '../support/kube.js';
+import { test } from '../support/namespace.js';
+
+const run = promisify(execFile);
+
+interface Harness {
+  injector: Injector;
+  close: () => Promise<void>;
+}
+
+/**
+ * The real injector (real fastify, real files, the real API server version)
+ * behind the real MutatingWebhookConfiguration, confined to `ns`; the CA comes
+ * from the real cainjector.
+ */
+async function startHarness(kube: Kube, ns: string): Promise<Harness> {
+  const tls = await issueSelfSigned(kube, ns, 'injector', { ipAddresses: ['127.0.0.1'] });
+  const dir = mkdtempSync(join(tmpdir(), 'webhook-it-'));
+  writeFileSync(join(dir, 'tls.crt'), tls.cert);
+  writeFileSync(join(dir, 'tls.key'), tls.key);
+  writeFileSync(join(dir, 'settings.json'), JSON.stringify({ version: '0.1.0-it' }));
+  const injector = await startInjector({
+    settingsPath: join(dir, 'settings.json'),
+    certDir: dir,
+    host: '127.0.0.1',
+    port: 0,
+    kubeconfig: inject('kubeconfig'),
+    logger: pino({ level: 'warn' }),
+  });
+  const mwc = renderWebhookConfiguration({
+    name: `trellis-injector-${ns}`,
+    target: { url: injector.url },
+    caFromCertificate: `${ns}/injector`,
+    namespaceScope: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: [ns] }],
+  });
+  const name = mwc.metadata?.name ?? '';
+  await kube.admission.createMutatingWebhookConfiguration({ body: mwc });
+  await eventually('the cainjector to fill every caBundle', async () => {
+    const got = await kube.admission.readMutatingWebhookConfiguration({ name });
+    return got.webhooks?.every((w) => w.clientConfig.caBundle) ? true : undefined;
+  });
+  return {
+    injector,
+    close: async () => {
+      await kube.admission.deleteMutatingWebhookConfiguration({ name }).catch(() => undefined);
+      await injector.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const spec = {
+  containers: [
+    {
+      name: 'app',
+      image: 'registry.example/app:1',
+      ports: [{ name: 'http', containerPort: 8080 }],
+      readinessProbe: { httpGet: { path: '/healthz', port: 'http' } },
+    },
+  ],
+};
+const podBody = (
+  name: string,
+  meta: { annotations?: Record<string, string>; labels?: Record<string, string> } = {},
+) => ({
+  metadata: { name, ...meta },
+  spec,
+});
+const names = (pod: V1Pod) => ({
+  init: (pod.spec?.initContainers ?? []).map((c) => c.name),
+  containers: (pod.spec?.containers ?? []).map((c) => c.name),
+});
+const isInjected = (pod: V1Pod) => names(pod).init.includes('trellis-proxy');
+
+/** The API server may briefly fail calls until it has loaded the new caBundle; retry creation until admitted. */
+const create = (kube: Kube, ns: string, body: ReturnType<typeof podBody>, dryRun?: string) =>
+  eventually(`pod ${body.metadata.name} to be admitted`, () =>
+    kube.core.createNamespacedPod({ namespace: ns, body, ...(dryRun ? { dryRun } : {}) }),
+  );
+
+describe('the injector webhook, through the real API server', () => {
+  test('pods that opt in by annotation or label come back injected; others and opted-out pods do not', async ({
+    kube,
+    ns,
+  }) => {
+    const h = await startHarness(kube, ns);
+    try {
+      const annotated = await create(
+        kube,
+        ns,
+        podBody('annotated', { annotations: { 'trellis.dev/inject': 'true' } }),
+      );
+      expect(names(annotated)).toEqual({ init: ['trellis-init', 'trellis-proxy'], containers: ['app'] });
+      const proxy = annotated.spec?.initContainers?.[1];
+      // The local API server is v1.36: native sidecars.
+      expect(proxy?.restartPolicy).toBe('Always');
+      expect(proxy?.image).toBe('ghcr.io/trellis-mesh/trellis-sidecar:0.1.0-it');
+      expect(annotated.spec?.containers[0]?.readinessProbe?.httpGet).toMatchObject({
+        path: '/app-health/app/readyz',
+        port: 15020,
+      });
+      expect(annotated.metadata?.labels?.['trellis.dev/proxy-version']).toBe('0.1.0-it');
+      expect(JSON.parse(annotated.metadata?.annotations?.['trellis.dev/status'] ?? '{}')).toMatchObject({
+        native: true,
+        initContainers: ['trellis-init', 'trellis-proxy'],
+      });
+      const stored = await kube.core.readNamespacedPod({ name: 'annotated', namespace: ns });
+      expect(names(stored).init).toEqual(['trellis-init', 'trellis-proxy']);
+      expect(stored.spec?.volumes?.map((v) => v.name)).toEqual(
+        expect.arrayContaining(['trellis-proxy-config', 'trellis-identity', 'trellis-pod-info']),
+      );
+
+      const labelled = await create(
+        kube,
+        ns,
+        podBody('labelled', { labels: { 'trellis.dev/inject': 'true' } }),
+      );
+      expect(isInjected(labelled)).toBe(true);
+
+      const plain = await create(kube, ns, podBody('plain'));
+      expect(isInjected(plain)).toBe(false);
+      const optedOut = await create(
+        kube,
+        ns,
+        podBody('out', { annotations: { 'trellis.dev/inject': 'false' } }),
+      );
+      expect(isInjected(optedOut)).toBe(false);
+
+      const metrics = await h.injector.metrics.registry.metrics();
+      expect(metrics).toContain(
+        'trellis_webhook_injections_total{result="injected",reason="pod-annotation"} 1',
+      );
+      expect(metrics).toContain('trellis_webhook_injections_total{result="injected",reason="pod-label"} 1');
+      expect(metrics).toContain('trellis_webhook_injections_total{result="skipped",reason="not-opted-in"} 1');
+      expect(metrics).toContain('trellis_webhook_injections_total{result="skipped",reason="opted-out"} 1');
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('a dry-run create is injected in the answer and stores nothing', async ({ kube, ns }) => {
+    const h = await startHarness(kube, ns);
+    try {
+      const dry = await create(
+        kube,
+        ns,
+        podBody('dry', { annotations: { 'trellis.dev/inject': 'true' } }),
+        'All',
+      );
+      expect(isInjected(dry)).toBe(true);
+      await expect(kube.core.readNamespacedPod({ name: 'dry', namespace: ns })).rejects.toSatisfy(
+        (err) => apiStatus(err) === 404,
+      );
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('a skipped pod that asked for the mesh is admitted with a warning the user sees', async ({
+    kube,
+    ns,
+  }) => {
+    const h = await startHarness(kube, ns);
+    const dir = mkdtempSync(join(tmpdir(), 'webhook-it-'));
+    try {
+      const manifest = join(dir, 'pod.json');
+      const pod = podBody('host', { annotations: { 'trellis.dev/inject': 'true' } });
+      writeFileSync(
+        manifest,
+        JSON.stringify({ apiVersion: 'v1', kind: 'Pod', ...pod, spec: { ...spec, hostNetwork: true } }),
+      );
+      const out = await eventually('kubectl create to succeed', async () =>
+        run('kubectl', ['--kubeconfig', inject('kubeconfig'), '-n', ns, 'create', '-f', manifest]),
+      );
+      expect(out.stderr).toContain('Warning: trellis: not injected (host-network)');
+      const stored = await kube.core.readNamespacedPod({ name: 'host', namespace: ns });
+      expect(isInjected(stored)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await h.close();
+    }
+  });
+
+  test('every pod of a labelled namespace is injected, including those the ReplicaSet controller creates', async ({
+    kube,
+    ns,
+  }) => {
+    await kube.core.patchNamespace({
+      name: ns,
+      body: [{ op: 'add', path: '/metadata/labels/trellis.dev~1inject', value: 'enabled' }],
+    });
+    const h = await startHarness(kube, ns);
+    try {
+      const plain = await create(kube, ns, podBody('plain'));
+      expect(isInjected(plain)).toBe(true);
+      const outByLabel = await create(
+        kube,
+        ns,
+        podBody('out-label', { labels: { 'trellis.dev/inject': 'false' } }),
+      );
+      expect(isInjected(outByLabel)).toBe(false);
+      const outByAnnotation = await create(
+        kube,
+        ns,
+        podBody('out-ann', { annotations: { 'trellis.dev/inject': 'false' } }),
+      );
+      expect(isInjected(outByAnnotation)).toBe(false);
+      // The objectSelector keeps label opt-outs from reaching the webhook at all; annotation opt-outs are decided there.
+      const metrics = await h.injector.metrics.registry.metrics();
+      expect(metrics).toContain('trellis_webhook_injections_total{result="skipped",reason="opted-out"} 1');
+
+      await kube.apps.createNamespacedDeployment({
+        namespace: ns,
+        body: {
+          metadata: { name: 'web' },
+          spec: {
+            replicas: 2,
+            selector: { matchLabels: { app: 'web' } },
+            template: { metadata: { labels: { app: 'web' } }, spec },
+          },
+        },
+      });
+      const pods = await eventually('the Deployment to have 2 pods', async () => {
+        const list = await kube.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=web' });
+        return list.items.length === 2 ? list.items : undefined;
+      });
+      for (const pod of pods) {
+        expect(pod.metadata?.generateName).toMatch(/^web-/);
+        expect(names(pod)).toEqual({ init: ['trellis-init', 'trellis-proxy'], containers: ['app'] });
+        expect(pod.metadata?.annotations?.['trellis.dev/status']).toBeDefined();
+      }
+      expect(await h.injector.metrics.registry.metrics()).toContain(
+        'trellis_webhook_injections_total{result="injected",reason="namespace-label"} 3',
+      );
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('with the injector down, pods that must be meshed are refused and the rest admitted unmeshed', async ({
+    kube,
+    ns,
+  }) => {
+    const other = `${ns}-on`;
+    await kube.core.createNamespace({
+      body: { metadata: { name: other, labels: { 'trellis.dev/inject': 'enabled' } } },
+    });
+    const h = await startHarness(kube, ns);
+    // The same webhook, also covering the labelled namespace.
+    const mwcName = `trellis-injector-${ns}-on`;
+    try {
+      await kube.admission.createMutatingWebhookConfiguration({
+        body: renderWebhookConfiguration({
+          name: mwcName,
+          target: { url: h.injector.url },
+          caFromCertificate: `${ns}/injector`,
+          namespaceScope: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: [other] }],
+        }),
+      });
+      await eventually('the cainjector to fill every caBundle', async () => {
+        const got = await kube.admission.readMutatingWebhookConfiguration({ name: mwcName });
+        return got.webhooks?.every((w) => w.clientConfig.caBundle) ? true : undefined;
+      });
+      await eventually(`ServiceAccount ${other}/default`, () =>
+        kube.core.readNamespacedServiceAccount({ name: 'default', namespace: other }),
+      );
+      expect(isInjected(await create(kube, other, podBody('before')))).toBe(true);
+
+      await h.injector.close();
+
+      const refused = async (namespace: string, body: ReturnType<typeof podBody>, entry: string) => {
+        const err = await kube.core.createNamespacedPod({ namespace, body }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err, `${body.metadata.name} should be refused`).toBeDefined();
+        expect(apiMessage(err)).toContain(`failed calling webhook "${entry}"`);
+      };
+      await refused(other, podBody('ns-labelled'), 'namespace.inject.trellis.dev');
+      await refused(
+        ns,
+        podBody('pod-labelled', { labels: { 'trellis.dev/inject': 'true' } }),
+        'label.inject.trellis.dev',
+      );
+
+      // failurePolicy Ignore: admitted unmeshed (the operator reports the drift); unrelated pods are unaffected.
+      const annotated = await kube.core.createNamespacedPod({
+        namespace: ns,
+        body: podBody('annotated', { annotations: { 'trellis.dev/inject': 'true' } }),
+      });
+      expect(isInjected(annotated)).toBe(false);
+      const plain = await kube.core.createNamespacedPod({ namespace: ns, body: podBody('plain') });
+      expect(isInjected(plain)).toBe(false);
+    } finally {
+      await kube.admission.deleteMutatingWebhookConfiguration({ name: mwcName }).catch(() => undefined);
+      await h.close();
+      await kube.core.deleteNamespace({ name: other }).catch(() => undefined);
+    }
+  });
+});
