@@ -116,4 +116,29 @@ describe('toStructural', () => {
     const schema = z.object({ a: str.default('x'), b: z.array(z.int()).max(2) });
     expect(JSON.stringify(toStructural(schema))).toBe(JSON.stringify(toStructural(schema)));
   });
+
+  it('refuses tuples, which OpenAPI 3.0 can only loosen into a list of a union', () => {
+    expect(() => toStructural(z.object({ t: z.tuple([str, z.int()]) }))).toThrow(
+      /tuples are not expressible/,
+    );
+  });
+
+  it('refuses discriminated unions and unions of literals', () => {
+    const kinds = z.discriminatedUnion('k', [
+      z.object({ k: z.literal('x') }),
+      z.object({ k: z.literal('y') }),
+    ]);
+    expect(() => toStructural(z.object({ d: kinds }))).toThrow(/d: unsupported schema keyword "oneOf"/);
+    expect(() => toStructural(z.object({ n: z.union([z.literal(1), z.literal(2)]) }))).toThrow(/n: anyOf/);
+  });
+
+  it('keeps nullable and an explicit x-kubernetes-preserve-unknown-fields', () => {
+    expect(toStructural(str.nullable())).toEqual({ type: 'string', nullable: true, maxLength: 10 });
+    const raw = z.object({}).meta({ 'x-kubernetes-preserve-unknown-fields': true });
+    expect(toStructural(raw)).toEqual({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true });
+  });
+
+  it('refuses what JSON cannot carry', () => {
+    expect(() => toStructural(z.object({ d: z.date() }))).toThrow(/Date cannot be represented/);
+  });
 });

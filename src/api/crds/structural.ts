@@ -107,6 +107,12 @@ export function toStructural(schema: z.ZodType): SchemaProps {
     unrepresentable: 'throw',
     cycles: 'throw',
     reused: 'inline',
+    override: ({ zodSchema, path }) => {
+      // OpenAPI 3.0 has no tuples: zod writes one as a list of the union of its items, which would turn
+      // [string, int] into a list of int-or-string. Refuse it rather than loosen it.
+      if (zodSchema._zod.def.type === 'tuple')
+        throw new StructuralError(path.join('.'), 'tuples are not expressible');
+    },
   }) as SchemaProps;
   delete json.$schema;
   return normalise(json, '');
@@ -137,7 +143,7 @@ function normalise(node: SchemaProps, path: string): SchemaProps {
     out.items = normalise(out.items, `${path}[]`);
   }
   if (out.type === 'object') {
-    normaliseObject(out, path, preserve);
+    normaliseObject(out, path);
     if (isObject(out.default)) out.default = withNestedDefaults(out.default, out);
   }
   return ordered(out);
@@ -159,7 +165,7 @@ function withNestedDefaults(value: SchemaProps, node: SchemaProps): SchemaProps 
   return out;
 }
 
-function normaliseObject(out: SchemaProps, path: string, preserve: boolean): void {
+function normaliseObject(out: SchemaProps, path: string): void {
   if (out.additionalProperties === false) delete out.additionalProperties;
   if (out.additionalProperties === true) {
     throw new StructuralError(
@@ -178,9 +184,9 @@ function normaliseObject(out: SchemaProps, path: string, preserve: boolean): voi
     return;
   }
   const properties = isObject(out.properties) ? out.properties : {};
-  if (Object.keys(properties).length === 0 && !preserve) {
-    // An object with no fields prunes whatever is sent; that is only right for marker objects like
-    // `selfSigned: {}`, which is why this is allowed and not an error.
+  if (Object.keys(properties).length === 0) {
+    // Without preserve-unknown-fields an object with no fields prunes whatever is sent; that is right for
+    // marker objects like `selfSigned: {}`, which is why this is allowed and not an error.
     delete out.properties;
     return;
   }
