@@ -61,8 +61,9 @@ describe('outbound capture', () => {
   it("sends the app's call to another pod to the proxy's outbound port, which runs as the proxy UID", async () => {
     const call = await connectFrom(a, b.ip, 8080, app);
     expect(call.reply).toBe('a-proxy:15001');
+    // REDIRECT in OUTPUT rewrites the destination to 127.0.0.1.
     expect(receivedBy('a-proxy', call.payload)).toEqual([
-      expect.objectContaining({ port: ports.outboundCapture, uid: proxyUid }),
+      expect.objectContaining({ port: ports.outboundCapture, uid: proxyUid, local: '127.0.0.1:15001' }),
     ]);
     expect(receivedBy('b-app', call.payload)).toEqual([]);
   });
@@ -90,8 +91,13 @@ describe('inbound capture', () => {
   it("sends a peer's call to the pod to the proxy's inbound port", async () => {
     const call = await connectFrom(b, a.ip, 8080);
     expect(call.reply).toBe('a-proxy:15006');
+    // REDIRECT in PREROUTING rewrites it to the address of the interface the packet came in on.
     expect(receivedBy('a-proxy', call.payload)).toEqual([
-      expect.objectContaining({ port: ports.inboundCapture }),
+      expect.objectContaining({
+        port: ports.inboundCapture,
+        local: `${a.ip}:15006`,
+        remote: expect.stringMatching(`^${b.ip}:`),
+      }),
     ]);
     expect(receivedBy('a-app', call.payload)).toEqual([]);
   });

@@ -27,7 +27,7 @@ export interface Listener {
   name: string;
   process: PodProcess;
   /** The payloads each of its ports received, with the UID the listener ran as. */
-  received: () => { port: number; uid: number; payload: string }[];
+  received: () => { port: number; uid: number; local: string; remote: string; payload: string }[];
 }
 
 export async function listen(pod: Pod, name: string, ports: number[], as: RunAs = {}): Promise<Listener> {
