@@ -127,6 +127,19 @@ async function expectRefused(call: Promise<unknown>, message: string) {
   expect(apiMessage(err)).toContain(message);
 }
 
+describe('the API server and the zod schemas fill the same defaults', () => {
+  for (const def of crds) {
+    test(`for the ${def.kind} example`, async ({ kube, ns }) => {
+      const example = (examples as Record<string, unknown>)[def.kind];
+      const stored =
+        def.scope === 'Cluster'
+          ? await eventually('a MeshConfig dry run', () => dryRunMeshConfig(kube, example))
+          : await createWhenServed(kube, ns, def.kind, example);
+      expect(stored.spec).toEqual(def.spec.parse(example));
+    });
+  }
+});
+
 describe('MeshConfig', () => {
   test('an object without spec is accepted and the API server fills every default', async ({ kube }) => {
     const stored = await eventually('a MeshConfig dry run', () => dryRunMeshConfig(kube, undefined));
