@@ -13,7 +13,6 @@ export interface InboundStream {
   appPort: number;
   /** The caller's SPIFFE ID when it came over mTLS. */
   peerId: string | undefined;
-  protocol: InnerProtocol;
   labels: TcpLabels;
 }
 
@@ -23,8 +22,8 @@ export type InboundHandler = (ctx: ProxyContext, s: InboundStream) => void;
  * The inbound capture listener (15006): PREROUTING redirects every
  * connection for this pod here; SO_ORIGINAL_DST gives the app port. mTLS is
  * terminated and the caller identified; plaintext is served only in
- * PERMISSIVE (or DISABLE) mode. `http` takes HTTP streams; everything else
- * is opaque TCP to the app on 127.0.0.1.
+ * PERMISSIVE (or DISABLE) mode. `http` takes HTTP/1.1 streams; everything
+ * else (h2c included, for now) is opaque TCP to the app on 127.0.0.1.
  */
 export function createInboundServer(ctx: ProxyContext, http?: InboundHandler): Server {
   return createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
@@ -92,8 +91,7 @@ async function handle(ctx: ProxyContext, socket: Socket, http: InboundHandler | 
   }
   if (opaque) protocol = 'tcp';
   const l = labels(peerId, peerId ? 'mtls' : 'none');
-  if (protocol !== 'tcp' && http)
-    return http(ctx, { stream, appPort: dst.port, peerId, protocol, labels: l });
+  if (protocol === 'http1' && http) return http(ctx, { stream, appPort: dst.port, peerId, labels: l });
   const app = await connectTcp(ctx.appHost, dst.port, ctx.timeouts.connectMs).catch((err: Error) => {
     ctx.metrics.tcpClosed.inc({ ...l, response_flags: 'UF' });
     throw err;

@@ -54,6 +54,12 @@ export function createMetrics() {
       labelNames: ['direction', 'reason'] as const,
       registers: [registry],
     }),
+    httpClientErrors: new Counter({
+      name: `${p}http_client_errors_total`,
+      help: 'HTTP requests refused before routing: malformed (400), slow (408) or oversized heads (431)',
+      labelNames: ['direction', 'response_code'] as const,
+      registers: [registry],
+    }),
     requests: new Counter({
       name: `${p}requests_total`,
       help: 'HTTP requests proxied',

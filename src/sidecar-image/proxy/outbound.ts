@@ -13,7 +13,6 @@ import { forwardTcp } from './tcp-forward.js';
 export interface OutboundStream {
   socket: Socket;
   dst: Destination;
-  protocol: Exclude<InnerProtocol, 'tcp'>;
 }
 export type OutboundHandler = (ctx: ProxyContext, s: OutboundStream) => void;
 
@@ -55,20 +54,16 @@ async function handle(
   if (!dst) return refuse('no_original_dst');
   if (!registry) return refuse('not_ready');
   const resolved = resolveTarget(registry, balancers, dst, ctx.pod, proxyPorts);
+  // h2c and gRPC go as opaque TCP for now (one endpoint per connection).
+  const declaredTcp = resolved.kind === 'target' && resolved.target.protocol === 'tcp';
+  const isHttp1 = !declaredTcp && (await sniff(socket, ctx.timeouts.detectMs)) === 'http1';
+  if (isHttp1 && http) {
+    // HTTP picks an endpoint per request, and answers refusals with a status (502 NR, 503 UH).
+    if (resolved.kind === 'target') resolved.target.release();
+    return http(ctx, { socket, dst });
+  }
   if (resolved.kind === 'refuse') return refuse(resolved.reason);
   const target = resolved.target;
-
-  let protocol: InnerProtocol = 'tcp';
-  if (target.protocol !== 'tcp') {
-    const first = await sniff(socket, ctx.timeouts.detectMs);
-    if (first === 'http1') protocol = 'http1';
-    else if (first === 'h2') protocol = 'h2';
-  }
-  if (protocol !== 'tcp' && http) {
-    // HTTP picks an endpoint per request.
-    target.release();
-    return http(ctx, { socket, dst, protocol });
-  }
   const labels = outboundLabels(ctx, target);
   let upstream: Duplex;
   try {

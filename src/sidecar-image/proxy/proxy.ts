@@ -6,11 +6,14 @@ import { Balancer } from './balancer.js';
 import { ConfigStore } from './config-store.js';
 import { defaultTimeouts, type ProxyContext, type Timeouts } from './context.js';
 import type { ProxySettings } from './env.js';
+import { createInboundHttp } from './http-inbound.js';
+import { createOutboundHttp } from './http-outbound.js';
 import { IdentityStore } from './identity-store.js';
 import { createInboundServer } from './inbound.js';
 import { createMetrics } from './metrics.js';
 import type { OriginalDst } from './original-dst.js';
 import { createOutboundServer } from './outbound.js';
+import { Pools } from './pools.js';
 import { Registry } from './registry.js';
 import { Balancers } from './route-target.js';
 import { ConnectionTracker } from './tracker.js';
@@ -69,8 +72,10 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     appHost: '127.0.0.1',
     timeouts: { ...defaultTimeouts, ...opts.timeouts },
   };
-  const outbound = createOutboundServer(ctx, new Balancers(() => new Balancer()));
-  const inbound = createInboundServer(ctx);
+  const balancers = new Balancers(() => new Balancer());
+  const pools = new Pools(ctx);
+  const outbound = createOutboundServer(ctx, balancers, createOutboundHttp(ctx, balancers, pools));
+  const inbound = createInboundServer(ctx, createInboundHttp(ctx, pools));
 
   let draining: Promise<void> | undefined;
   const drain = () => {
@@ -79,6 +84,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
       const closed = Promise.all([closeServer(outbound), closeServer(inbound)]);
       const { forced } = await tracker.drain(opts.drainTimeoutMs ?? 20_000);
       await closed;
+      pools.destroy();
       config.stop();
       identity.stop();
       admin.closeAllConnections();

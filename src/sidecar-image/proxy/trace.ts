@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** The trace a request belongs to and the proxy's own span in it. */
+export interface SpanContext {
+  traceId: string;
+  /** The proxy's span, which becomes the parent of the upstream's. */
+  spanId: string;
+  parentSpanId: string | undefined;
+  sampled: boolean;
+}
+
+const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+const traceparentRe = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const zeros = /^0+$/;
+
+/**
+ * Joins the caller's trace (W3C traceparent first, then B3) or starts one,
+ * sampled at `samplingPercent`; the proxy adds a span of its own.
+ */
+export function joinTrace(
+  headers: IncomingHttpHeaders,
+  samplingPercent: number,
+  random = Math.random,
+): SpanContext {
+  const tp = typeof headers.traceparent === 'string' ? traceparentRe.exec(headers.traceparent) : null;
+  if (tp?.[1] && tp[2] && tp[3] && !zeros.test(tp[1]) && !zeros.test(tp[2])) {
+    return {
+      traceId: tp[1],
+      spanId: hex(8),
+      parentSpanId: tp[2],
+      sampled: (Number.parseInt(tp[3], 16) & 1) === 1,
+    };
+  }
+  const b3Trace = headers['x-b3-traceid'];
+  if (typeof b3Trace === 'string' && /^([0-9a-f]{16}|[0-9a-f]{32})$/.test(b3Trace)) {
+    const span = headers['x-b3-spanid'];
+    return {
+      traceId: b3Trace.padStart(32, '0'),
+      spanId: hex(8),
+      parentSpanId: typeof span === 'string' ? span : undefined,
+      sampled: headers['x-b3-sampled'] === '1' || headers['x-b3-flags'] === '1',
+    };
+  }
+  return {
+    traceId: hex(16),
+    spanId: hex(8),
+    parentSpanId: undefined,
+    sampled: random() * 100 < samplingPercent,
+  };
+}
+
+/**
+ * The headers that carry the trace upstream, in both formats, so an app that
+ * speaks either (or forwards only one) keeps the trace whole.
+ */
+export function traceHeaders(span: SpanContext): Record<string, string> {
+  return {
+    traceparent: `00-${span.traceId}-${span.spanId}-${span.sampled ? '01' : '00'}`,
+    'x-b3-traceid': span.traceId,
+    'x-b3-spanid': span.spanId,
+    ...(span.parentSpanId ? { 'x-b3-parentspanid': span.parentSpanId } : {}),
+    'x-b3-sampled': span.sampled ? '1' : '0',
+  };
+}
