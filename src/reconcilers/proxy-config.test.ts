@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { parseProxyConfig } from '../api/proxy-config.js';
+import type { ObservedState } from './observed.js';
+import {
+  desiredProxyConfigs,
+  meshedNamespaces,
+  proxyConfigDocument,
+  renderProxyConfig,
+} from './proxy-config.js';
+import { mesh, pod, reorder, service, slice } from './testing/objects.js';
+
+const base: ObservedState = {
+  meshConfig: mesh({ trustDomain: 'example.org', mtlsMode: 'STRICT', tracing: { samplingPercent: 5 } }),
+  services: [
+    service('shop', 'web', '198.19.0.10', [{ name: 'http', port: 80 }]),
+    service('db', 'pg', '198.19.0.11', [{ name: 'tcp-pg', port: 5432 }]),
+  ],
+  endpointSlices: [
+    slice('shop', 'web', 'web-a', [{ name: 'http', port: 8080 }], [{ ip: '198.18.0.2', pod: 'web-1' }]),
+    slice('db', 'pg', 'pg-a', [{ name: 'tcp-pg', port: 5432 }], [{ ip: '198.18.0.3', pod: 'pg-0' }]),
+  ],
+  pods: [
+    pod('shop', 'web-1', { meshed: true, sa: 'web' }),
+    pod('shop', 'done', { meshed: true, phase: 'Succeeded' }),
+    pod('db', 'pg-0'),
+    pod('batch', 'job', { meshed: true, phase: 'Failed' }),
+    pod('api', 'a', { meshed: true }),
+  ],
+  serviceAccounts: [],
+  meshObjects: [],
+  proxyConfigMaps: [],
+  identityCertificates: [],
+};
+
+describe('meshedNamespaces', () => {
+  it('lists namespaces with a running meshed pod, sorted', () => {
+    expect(meshedNamespaces(base)).toEqual(['api', 'shop']);
+  });
+});
+
+describe('desiredProxyConfigs', () => {
+  it('writes one valid document per meshed namespace, each with every Service', () => {
+    const out = desiredProxyConfigs(base);
+    expect(out.map((d) => d.namespace)).toEqual(['api', 'shop']);
+    for (const d of out) {
+      if (!d.ok) throw new Error(d.message);
+      const parsed = parseProxyConfig(d.json);
+      if (!parsed.ok) throw new Error(parsed.error);
+      expect(parsed.config.namespace).toBe(d.namespace);
+      expect(parsed.config.trustDomain).toBe('example.org');
+      expect(parsed.config.mtlsMode).toBe('STRICT');
+      expect(parsed.config.telemetry.tracing.samplingPercent).toBe(5);
+      expect(parsed.config.services.map((s) => `${s.namespace}/${s.name}`)).toEqual(['db/pg', 'shop/web']);
+    }
+  });
+
+  it('is empty when the mesh is not installed or nothing is meshed', () => {
+    expect(desiredProxyConfigs({ ...base, meshConfig: undefined })).toEqual([]);
+    expect(desiredProxyConfigs({ ...base, pods: [pod('shop', 'x')] })).toEqual([]);
+  });
+
+  it('gives the same bytes and hash whatever the input order', () => {
+    const a = desiredProxyConfigs(base);
+    const b = desiredProxyConfigs({
+      ...base,
+      services: reorder(base.services),
+      endpointSlices: reorder(base.endpointSlices),
+      pods: reorder(base.pods),
+    });
+    expect(b).toEqual(a);
+  });
+
+  it('changes the hash when an endpoint changes', () => {
+    const moved = {
+      ...base,
+      endpointSlices: [
+        slice(
+          'shop',
+          'web',
+          'web-a',
+          [{ name: 'http', port: 8080 }],
+          [{ ip: '198.18.0.2', pod: 'web-1', ready: false }],
+        ),
+      ],
+    };
+    expect(desiredProxyConfigs(moved)[0]?.hash).not.toBe(desiredProxyConfigs(base)[0]?.hash);
+  });
+});
+
+describe('renderProxyConfig', () => {
+  const doc = proxyConfigDocument('shop', mesh(), []);
+
+  it('refuses a document over the limit, naming its size', () => {
+    const out = renderProxyConfig(doc, 10);
+    expect(out).toMatchObject({ ok: false, reason: 'TooLarge' });
+    if (!out.ok) expect(out.message).toMatch(/is \d+ bytes, over the ConfigMap limit of 10/);
+  });
+
+  it('refuses a document the proxy schema refuses, with the path of the bad field', () => {
+    const bad = {
+      ...doc,
+      services: [{ name: 'x', namespace: 'y', clusterIps: ['not-an-ip'], ports: [], endpoints: [] }],
+    };
+    const out = renderProxyConfig(bad);
+    expect(out).toMatchObject({ ok: false, reason: 'Invalid' });
+    if (!out.ok) expect(out.message).toContain('services.0.clusterIps.0');
+  });
+});

@@ -1,0 +1,86 @@
+import type { MeshConfig } from '../api/crds/index.js';
+import { type ProxyConfigInput, proxyConfig, type Service } from '../api/proxy-config.js';
+import { canonicalJson, contentHash } from './canonical-json.js';
+import { activeMeshedPods } from './meshed.js';
+import type { ObservedState } from './observed.js';
+import { desiredServices } from './services.js';
+
+/** A ConfigMap's data may hold at most 1 MiB; etcd refuses more. */
+export const configMapLimitBytes = 1024 * 1024;
+
+export type DesiredProxyConfig =
+  | { namespace: string; ok: true; json: string; hash: string; bytes: number }
+  /** Not written: the last good ConfigMap stays. `reason` is a CamelCase word for events. */
+  | { namespace: string; ok: false; reason: 'TooLarge' | 'Invalid'; message: string; hash: string };
+
+/** Namespaces that need a proxy config: those with a meshed pod that still runs, sorted. */
+export function meshedNamespaces(state: Pick<ObservedState, 'pods'>): string[] {
+  const names = new Set(activeMeshedPods(state.pods).map((p) => p.metadata?.namespace ?? ''));
+  names.delete('');
+  return [...names].sort();
+}
+
+/** The document for one namespace: the mesh-wide settings and every Service. */
+export function proxyConfigDocument(
+  namespace: string,
+  mesh: MeshConfig,
+  services: Service[],
+): ProxyConfigInput {
+  const { tracing, accessLog } = mesh.spec;
+  return {
+    schemaVersion: 1,
+    namespace,
+    trustDomain: mesh.spec.trustDomain,
+    outboundTrafficPolicy: mesh.spec.outboundTrafficPolicy,
+    mtlsMode: mesh.spec.mtlsMode,
+    services,
+    telemetry: {
+      accessLog: { enabled: accessLog.enabled },
+      tracing: {
+        ...(tracing.otlpEndpoint ? { otlpEndpoint: tracing.otlpEndpoint } : {}),
+        samplingPercent: tracing.samplingPercent,
+      },
+    },
+  };
+}
+
+/**
+ * Validates a document with the proxy's own schema and serialises it canonically. Validation runs on
+ * what we would write, so the proxy never reads a document it would refuse.
+ */
+export function renderProxyConfig(
+  doc: ProxyConfigInput,
+  limitBytes = configMapLimitBytes,
+): DesiredProxyConfig {
+  const json = canonicalJson(doc);
+  const hash = contentHash(json);
+  const parsed = proxyConfig.safeParse(doc);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    return { namespace: doc.namespace, ok: false, reason: 'Invalid', message: issues.join('; '), hash };
+  }
+  const bytes = Buffer.byteLength(json);
+  if (bytes > limitBytes) {
+    return {
+      namespace: doc.namespace,
+      ok: false,
+      reason: 'TooLarge',
+      message: `the proxy config for namespace ${doc.namespace} is ${bytes} bytes, over the ConfigMap limit of ${limitBytes}; the previous config stays in effect`,
+      hash,
+    };
+  }
+  return { namespace: doc.namespace, ok: true, json, hash, bytes };
+}
+
+/** The proxy config of every namespace that needs one. Empty when the mesh is not installed. */
+export function desiredProxyConfigs(
+  state: ObservedState,
+  limitBytes = configMapLimitBytes,
+): DesiredProxyConfig[] {
+  const mesh = state.meshConfig;
+  if (!mesh) return [];
+  const namespaces = meshedNamespaces(state);
+  if (namespaces.length === 0) return [];
+  const services = desiredServices(state, mesh.spec.trustDomain);
+  return namespaces.map((ns) => renderProxyConfig(proxyConfigDocument(ns, mesh, services), limitBytes));
+}
