@@ -94,15 +94,34 @@ async function refusal(call: Promise<unknown>): Promise<unknown> {
   return outcome;
 }
 
-/** MeshConfig is a cluster-wide singleton other tests may own: it is only ever sent as a dry run here. */
-function dryRunMeshConfig(k: ReturnType<typeof kube>, spec: unknown, name = 'default') {
-  return k.custom.createClusterCustomObject({
-    group,
-    version,
-    plural: 'meshconfigs',
-    dryRun: 'All',
-    body: { apiVersion, kind: 'MeshConfig', metadata: { name }, ...(spec === undefined ? {} : { spec }) },
-  }) as Promise<Obj>;
+/**
+ * MeshConfig is a cluster-wide singleton other tests (the operator's) may own, so it is only ever sent as
+ * a dry run here: a create, or when `default` already exists, an update of it, which the API server
+ * defaults and validates the same way without storing anything.
+ */
+async function dryRunMeshConfig(k: ReturnType<typeof kube>, spec: unknown, name = 'default'): Promise<Obj> {
+  const body = {
+    apiVersion,
+    kind: 'MeshConfig',
+    metadata: { name },
+    ...(spec === undefined ? {} : { spec }),
+  };
+  const params = { group, version, plural: 'meshconfigs' };
+  try {
+    return (await k.custom.createClusterCustomObject({ ...params, dryRun: 'All', body })) as Obj;
+  } catch (err) {
+    if (apiStatus(err) !== 409) throw err;
+    const existing = (await k.custom.getClusterCustomObject({ ...params, name })) as {
+      metadata: { resourceVersion: string };
+    };
+    const update = { ...body, metadata: { name, resourceVersion: existing.metadata.resourceVersion } };
+    return (await k.custom.replaceClusterCustomObject({
+      ...params,
+      name,
+      dryRun: 'All',
+      body: update,
+    })) as Obj;
+  }
 }
 
 function create(k: ReturnType<typeof kube>, ns: string, kind: string, spec: unknown, name = 'p') {
