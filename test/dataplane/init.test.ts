@@ -87,6 +87,25 @@ describe('re-running trellis-init', () => {
   });
 });
 
+describe("trellis-init with only a container's capabilities", () => {
+  it('validates with NET_ADMIN, NET_RAW, SETUID and SETGID', async () => {
+    const pod = await network.addPod('caps');
+    const result = await runInit(pod, {}, { capabilities: ['net_admin', 'net_raw', 'setuid', 'setgid'] });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(logLines(result).at(-1)).toMatchObject({ msg: 'validation passed: redirection works' });
+  });
+
+  it('exits 3 naming the missing capabilities when it cannot run its probe as the proxy', async () => {
+    const pod = await network.addPod('nocaps');
+    const result = await runInit(pod, {}, { capabilities: ['net_admin', 'net_raw'] });
+    expect(result.code, result.stdout + result.stderr).toBe(3);
+    expect(logLines(result).at(-1)).toMatchObject({
+      reason:
+        'cannot run the probe as 1337:1337: spawn EPERM (trellis-init needs the SETUID and SETGID capabilities)',
+    });
+  });
+});
+
 describe('trellis-init failing', () => {
   it('exits 2 on a bad option, naming it, and writes no rule', async () => {
     const pod = await network.addPod('badopt');

@@ -10,10 +10,27 @@ const tsx = (file: string) => [process.execPath, '--import', 'tsx', file];
 
 export const initMain = path('../../src/sidecar-image/init/main.ts');
 
+export interface InitAs extends RunAs {
+  /**
+   * Only these capabilities (e.g. `net_admin`), and no privilege escalation, as a
+   * container's securityContext grants them. Unset: all of root's.
+   */
+  capabilities?: string[];
+}
+
 /** Runs trellis-init in the pod as trellis-init runs in a pod: as root, from its arguments. */
-export function runInit(pod: Pod, args: string[] | InitOptionsInput, as: RunAs = {}): Promise<ExecResult> {
+export function runInit(pod: Pod, args: string[] | InitOptionsInput, as: InitAs = {}): Promise<ExecResult> {
   const argv = Array.isArray(args) ? args : toInitArgs(args);
-  return pod.exec([...tsx(initMain), ...argv], as);
+  const { capabilities, ...runAs } = as;
+  const restrict = capabilities
+    ? [
+        'setpriv',
+        '--no-new-privs',
+        '--inh-caps=-all',
+        `--bounding-set=-all${capabilities.map((c) => `,+${c}`).join('')}`,
+      ]
+    : [];
+  return pod.exec([...restrict, ...tsx(initMain), ...argv], runAs);
 }
 
 /** trellis-init's JSON log lines. */

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 
@@ -47,6 +47,34 @@ socket.on('error', (e) => fail(e.code || e.message));
 socket.on('end', () => fail('connection closed without the token echoed'));
 `;
 
+type ProbeOutcome = { exitCode: number | null; stderr: string } | { cannotRun: string };
+
+function runProbe(opts: ValidationOptions, token: string): Promise<ProbeOutcome> {
+  const args = ['-e', probeClient, opts.probeAddress, String(opts.probePort), token, String(opts.timeoutMs)];
+  let probe: ChildProcess;
+  try {
+    probe = spawn(process.execPath, args, {
+      uid: opts.uid,
+      gid: opts.gid,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: opts.timeoutMs * 2,
+    });
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    // Taking on the proxy's UID/GID is what needs these two capabilities.
+    const hint = code === 'EPERM' ? ' (trellis-init needs the SETUID and SETGID capabilities)' : '';
+    return Promise.resolve({ cannotRun: `${message}${hint}` });
+  }
+  return new Promise((resolve) => {
+    let stderr = '';
+    probe.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    probe.on('error', (err) => resolve({ cannotRun: err.message }));
+    probe.on('close', (exitCode) => resolve({ exitCode, stderr }));
+  });
+}
+
 function listen(server: Server, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -81,29 +109,18 @@ export async function validateRedirect(opts: ValidationOptions): Promise<Validat
     return { ok: false, reason: `cannot listen on 127.0.0.1:${opts.capturePort}: ${(err as Error).message}` };
   }
   try {
-    const probe = spawn(
-      process.execPath,
-      ['-e', probeClient, opts.probeAddress, String(opts.probePort), token, String(opts.timeoutMs)],
-      { uid: opts.uid, gid: opts.gid, stdio: ['ignore', 'ignore', 'pipe'], timeout: opts.timeoutMs * 2 },
-    );
-    let stderr = '';
-    probe.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    const exitCode = await new Promise<number | null>((resolve) => {
-      probe.on('error', (err) => {
-        stderr = err.message;
-        resolve(null);
-      });
-      probe.on('close', resolve);
-    });
+    const outcome = await runProbe(opts, token);
     const target = `${opts.probeAddress}:${opts.probePort}`;
-    if (exitCode === 0 && landed) return { ok: true, ms: Date.now() - started };
-    if (exitCode === 0)
+    if ('cannotRun' in outcome) {
+      return { ok: false, reason: `cannot run the probe as ${opts.uid}:${opts.gid}: ${outcome.cannotRun}` };
+    }
+    if (outcome.exitCode === 0 && landed) return { ok: true, ms: Date.now() - started };
+    if (outcome.exitCode === 0) {
       return { ok: false, reason: `a connection to ${target} was answered by another listener` };
+    }
     return {
       ok: false,
-      reason: `a connection to ${target} as ${opts.uid}:${opts.gid} did not reach 127.0.0.1:${opts.capturePort}: ${stderr || `probe exited ${exitCode}`}`,
+      reason: `a connection to ${target} as ${opts.uid}:${opts.gid} did not reach 127.0.0.1:${opts.capturePort}: ${outcome.stderr || `probe exited ${outcome.exitCode}`}`,
     };
   } finally {
     await new Promise((resolve) => server.close(resolve));
