@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { examples } from '../api/crds/examples.js';
+import type { MeshObject } from './observed.js';
+import {
+  policyConditions,
+  policyVerdicts,
+  statusUpToDate,
+  validDestinationPolicies,
+} from './policy-conditions.js';
+import { service } from './testing/objects.js';
+
+const obj = (kind: MeshObject['kind'], spec: unknown, generation = 3): MeshObject => ({
+  apiVersion: 'trellis.dev/v1alpha1',
+  kind,
+  metadata: { name: 'x', namespace: 'shop', generation },
+  spec,
+});
+
+const reviews = service('shop', 'reviews', '198.19.0.5', [{ name: 'http', port: 80 }]);
+const dp = obj('DestinationPolicy', examples.DestinationPolicy);
+const refs = { services: [reviews], destinationPolicies: validDestinationPolicies([dp]) };
+const route = (patch: Record<string, unknown>) => obj('TrafficRoute', { ...examples.TrafficRoute, ...patch });
+
+describe('policyVerdicts', () => {
+  it.each<[string, MeshObject, string, string, string]>([
+    ['route with service and subsets', route({}), 'True', 'True', 'ResolvedRefs'],
+    ['route to a missing service', route({ service: 'gone' }), 'True', 'False', 'ServiceNotFound'],
+    [
+      'route to an undeclared subset',
+      route({ rules: [{ destinations: [{ service: 'reviews', subset: 'v9' }] }] }),
+      'True',
+      'False',
+      'SubsetNotFound',
+    ],
+    [
+      'route with a regex JavaScript cannot compile',
+      route({
+        rules: [{ matches: [{ path: { regex: '(unclosed' } }], destinations: [{ service: 'reviews' }] }],
+      }),
+      'False',
+      'Unknown',
+      'Invalid',
+    ],
+    ['route failing our schema', route({ rules: [] }), 'False', 'Unknown', 'Invalid'],
+    ['policy for a service that exists', dp, 'True', 'True', 'ResolvedRefs'],
+    [
+      'policy for a missing service',
+      obj('DestinationPolicy', { service: 'nope' }),
+      'True',
+      'False',
+      'ServiceNotFound',
+    ],
+    [
+      'peer authentication',
+      obj('PeerAuthentication', examples.PeerAuthentication),
+      'True',
+      'True',
+      'ResolvedRefs',
+    ],
+    [
+      'authorization policy',
+      obj('AuthorizationPolicy', examples.AuthorizationPolicy),
+      'True',
+      'True',
+      'ResolvedRefs',
+    ],
+  ])('%s', (_name, o, accepted, resolved, reason) => {
+    const v = policyVerdicts(o, refs);
+    expect(v.accepted.status).toBe(accepted);
+    expect(v.resolvedRefs.status).toBe(resolved);
+    expect(v.resolvedRefs.reason).toBe(reason);
+  });
+
+  it('names what is missing', () => {
+    expect(policyVerdicts(route({ service: 'gone' }), refs).resolvedRefs.message).toBe(
+      'not found: Service shop/gone',
+    );
+  });
+
+  it('names the bad field of an invalid spec', () => {
+    const bad = route({
+      rules: [{ matches: [{ path: { regex: '(' } }], destinations: [{ service: 'reviews' }] }],
+    });
+    expect(policyVerdicts(bad, refs).accepted.message).toContain('spec.rules[0].matches[0].path.regex');
+  });
+});
+
+describe('policyConditions / statusUpToDate', () => {
+  const now = new Date('2026-01-02T03:04:05.678Z');
+
+  it('stamps observedGeneration and a second-precision transition time', () => {
+    const cs = policyConditions(dp, refs, now);
+    expect(cs).toEqual([
+      expect.objectContaining({
+        type: 'Accepted',
+        status: 'True',
+        observedGeneration: 3,
+        lastTransitionTime: '2026-01-02T03:04:05Z',
+      }),
+      expect.objectContaining({ type: 'ResolvedRefs', status: 'True', observedGeneration: 3 }),
+    ]);
+  });
+
+  it('keeps lastTransitionTime while the status holds and reports up to date', () => {
+    const first = policyConditions(dp, refs, now);
+    const stored: MeshObject = { ...dp, status: { observedGeneration: 3, conditions: first } };
+    const again = policyConditions(stored, refs, new Date('2026-02-01T00:00:00Z'));
+    expect(again).toEqual(first);
+    expect(statusUpToDate(stored, again)).toBe(true);
+  });
+
+  it('is not up to date after a new generation or a changed verdict', () => {
+    const first = policyConditions(dp, refs, now);
+    const stored: MeshObject = { ...dp, status: { observedGeneration: 3, conditions: first } };
+    const next = { ...stored, metadata: { ...stored.metadata, generation: 4 } };
+    expect(statusUpToDate(next, policyConditions(next, refs, now))).toBe(false);
+    const noService = policyConditions(stored, { ...refs, services: [] }, new Date('2026-03-01T00:00:00Z'));
+    expect(statusUpToDate(stored, noService)).toBe(false);
+    expect(noService[1]?.lastTransitionTime).toBe('2026-03-01T00:00:00Z');
+  });
+});
