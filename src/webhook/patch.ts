@@ -1,11 +1,14 @@
 import jsonpatch, { type Operation } from 'fast-json-patch';
 
-/** The object without `metadata.managedFields`: server bookkeeping no patch of ours should touch. */
+/**
+ * The object without `metadata.managedFields`: server bookkeeping no patch of
+ * ours should touch. Shallow: `compare` only reads, so nothing is cloned deeply.
+ */
 export function stripManagedFields<T>(obj: T): T {
-  const copy = structuredClone(obj);
-  const metadata = (copy as { metadata?: { managedFields?: unknown } } | null)?.metadata;
-  if (metadata && typeof metadata === 'object') delete metadata.managedFields;
-  return copy;
+  const metadata = (obj as { metadata?: unknown } | null)?.metadata;
+  if (!metadata || typeof metadata !== 'object' || !('managedFields' in metadata)) return obj;
+  const { managedFields: _dropped, ...rest } = metadata as Record<string, unknown>;
+  return { ...obj, metadata: rest };
 }
 
 /** RFC 6902 operations that turn `original` into `mutated`, both compared without managedFields. */
