@@ -55,6 +55,13 @@ describe('Registry', () => {
     expect(registry.pod('10.0.0.6', 8080)).toBeUndefined();
   });
 
+  it('knows a meshed pod by IP whatever the port, and only meshed ones', () => {
+    expect(registry.meshedPod('10.0.0.5')?.endpoint.identity).toBe(
+      'spiffe://cluster.local/ns/shop/sa/orders',
+    );
+    expect(registry.meshedPod('10.0.0.7')).toBeUndefined();
+  });
+
   it('knows the workload of a pod IP, ready or not', () => {
     expect(registry.workloadOf('10.0.0.6')).toEqual({ workload: 'orders', namespace: 'shop' });
     expect(registry.workloadOf('10.0.0.7')).toBeUndefined();

@@ -25,6 +25,7 @@ export class Registry {
   readonly #byClusterIp = new Map<string, Upstream>();
   readonly #byPodAddress = new Map<string, PodTarget>();
   readonly #workloadByIp = new Map<string, { workload: string; namespace: string }>();
+  readonly #meshedByIp = new Map<string, { service: Service; endpoint: Endpoint }>();
 
   constructor(readonly config: ProxyConfig) {
     for (const service of config.services) {
@@ -42,6 +43,7 @@ export class Registry {
       for (const ep of service.endpoints) {
         if (ep.workload)
           this.#workloadByIp.set(ep.ip, { workload: ep.workload, namespace: service.namespace });
+        if (ep.identity) this.#meshedByIp.set(ep.ip, { service, endpoint: ep });
       }
     }
   }
@@ -54,6 +56,14 @@ export class Registry {
   /** The meshed (or not) pod listening at ip:port, known from some service's endpoints. */
   pod(ip: string, port: number): PodTarget | undefined {
     return this.#byPodAddress.get(key(ip, port));
+  }
+
+  /**
+   * A pod running a Trellis proxy, by IP alone: its identity belongs to the
+   * pod, not to a port, so even a port no Service declares is reached over mTLS.
+   */
+  meshedPod(ip: string): { service: Service; endpoint: Endpoint } | undefined {
+    return this.#meshedByIp.get(ip);
   }
 
   /** The workload and namespace that own a pod IP, for metric labels. */

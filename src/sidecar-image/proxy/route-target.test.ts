@@ -52,6 +52,15 @@ describe('resolveTarget', () => {
     expect(r.kind === 'target' && r.target.identity).toBe('spiffe://cluster.local/ns/shop/sa/orders');
   });
 
+  it('reaches a meshed pod over mTLS on a port no service declares', () => {
+    const r = resolve('10.0.0.5', 9999);
+    expect(r.kind === 'target' && [r.target.port, r.target.identity, r.target.destinationWorkload]).toEqual([
+      9999,
+      'spiffe://cluster.local/ns/shop/sa/orders',
+      'orders',
+    ]);
+  });
+
   it('refuses a connection back into its own proxy ports', () => {
     expect(resolve('10.0.0.9', 15001)).toEqual({ kind: 'refuse', reason: 'loop' });
   });

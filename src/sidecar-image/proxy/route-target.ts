@@ -37,8 +37,9 @@ const noop = () => {};
 
 /**
  * Decides where a captured outbound connection goes: a ClusterIP picks an
- * endpoint of the service; a known pod IP goes to that pod; anything else
- * passes through unchanged under ALLOW_ANY or is refused under REGISTRY_ONLY.
+ * endpoint of the service; a known pod IP goes to that pod (over mTLS when it
+ * is meshed, even on an undeclared port); anything else passes through
+ * unchanged under ALLOW_ANY or is refused under REGISTRY_ONLY.
  */
 export function resolveTarget(
   registry: Registry,
@@ -80,6 +81,21 @@ export function resolveTarget(
         protocol: direct.protocol,
         destinationService: `${direct.service.name}.${direct.service.namespace}`,
         destinationWorkload: direct.endpoint.workload ?? 'unknown',
+        release: noop,
+      },
+    };
+  }
+  const meshed = registry.meshedPod(dst.address);
+  if (meshed) {
+    return {
+      kind: 'target',
+      target: {
+        host: dst.address,
+        port: dst.port,
+        identity: meshed.endpoint.identity,
+        protocol: undefined,
+        destinationService: 'unknown',
+        destinationWorkload: meshed.endpoint.workload ?? 'unknown',
         release: noop,
       },
     };
