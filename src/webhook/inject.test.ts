@@ -183,6 +183,11 @@ describe('injectPod', () => {
     expect(injected(pod({ spec: { restartPolicy: 'Never' } })).warnings).toEqual([]);
   });
 
+  it('warns about app ports the proxy owns', () => {
+    const p = pod({ spec: { containers: [{ ...app, ports: [{ containerPort: 15006 }] }] } });
+    expect(injected(p).warnings).toContain('container app port 15006 is reserved for the proxy');
+  });
+
   it('uses the default service account when the pod names none', () => {
     const { pod: out } = injected(pod({ spec: { serviceAccountName: undefined } }));
     expect(out.spec?.volumes?.find((v) => v.name === 'trellis-identity')?.secret?.secretName).toBe(

@@ -50,11 +50,18 @@ function mergePrometheus(podAnnotations: Record<string, string>): V1EnvVar[] {
   return env;
 }
 
-function uid1337Warnings(pod: PodLike): string[] {
+/** App settings that the proxy silently breaks or bypasses: said up front instead. */
+function appWarnings(pod: PodLike): string[] {
   const podUid = pod.spec?.securityContext?.runAsUser;
-  return (pod.spec?.containers ?? [])
-    .filter((c) => (c.securityContext?.runAsUser ?? podUid) === proxyUid)
-    .map((c) => `container ${c.name} runs as UID ${proxyUid}, the proxy's: its traffic bypasses the mesh`);
+  const reserved = new Set<number>(Object.values(ports));
+  return (pod.spec?.containers ?? []).flatMap((c) => [
+    ...((c.securityContext?.runAsUser ?? podUid) === proxyUid
+      ? [`container ${c.name} runs as UID ${proxyUid}, the proxy's: its traffic bypasses the mesh`]
+      : []),
+    ...(c.ports ?? [])
+      .filter((p) => reserved.has(p.containerPort))
+      .map((p) => `container ${c.name} port ${p.containerPort} is reserved for the proxy`),
+  ]);
 }
 
 /**
@@ -90,7 +97,7 @@ export function injectPod(input: PodLike, ctx: InjectContext): InjectResult {
     return { result: 'refused', reason: 'name-conflict', message: `the pod already has ${clash.join(', ')}` };
   }
 
-  const warnings = uid1337Warnings(input);
+  const warnings = appWarnings(input);
   const probes: Record<string, OriginalProbeInput> = {};
   const rewrite = (c: V1Container): V1Container => {
     // Only long-running containers have probes: app containers and the app's own native sidecars.

@@ -71,6 +71,13 @@ describe('probe rewriting', () => {
     expect(r.kept).toEqual(['web readiness probe kept: port "web" is not declared by the container']);
   });
 
+  it('keeps a probe of the admin port, which would otherwise probe the proxy itself', () => {
+    const c: V1Container = { name: 'web', livenessProbe: { tcpSocket: { port: 15020 } } };
+    expect(rewriteProbes(c).kept).toEqual([
+      "web liveness probe kept: it targets the proxy's admin port 15020",
+    ]);
+  });
+
   it('does not modify its input', () => {
     const before = structuredClone(app);
     rewriteProbes(app);

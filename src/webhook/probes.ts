@@ -25,10 +25,13 @@ function resolvePort(container: V1Container, port: number | string): number | un
 function original(container: V1Container, probe: V1Probe): OriginalProbeInput | string | undefined {
   const timeout = probe.timeoutSeconds === undefined ? {} : { timeoutSeconds: probe.timeoutSeconds };
   const unresolved = (port: unknown) => `port "${String(port)}" is not declared by the container`;
+  // Rewritten, a probe of the admin port would have the proxy probe itself.
+  const admin = `it targets the proxy's admin port ${ports.admin}`;
   if (probe.httpGet) {
     const { port: p, path, host, scheme, httpHeaders } = probe.httpGet;
     const port = resolvePort(container, p);
     if (port === undefined) return unresolved(p);
+    if (port === ports.admin) return admin;
     return {
       httpGet: {
         port,
@@ -45,10 +48,12 @@ function original(container: V1Container, probe: V1Probe): OriginalProbeInput | 
   if (probe.tcpSocket) {
     const port = resolvePort(container, probe.tcpSocket.port);
     if (port === undefined) return unresolved(probe.tcpSocket.port);
+    if (port === ports.admin) return admin;
     const host = probe.tcpSocket.host;
     return { tcpSocket: { port, ...(host === undefined ? {} : { host }) }, ...timeout };
   }
   if (probe.grpc) {
+    if (probe.grpc.port === ports.admin) return admin;
     const service = probe.grpc.service;
     return { grpc: { port: probe.grpc.port, ...(service === undefined ? {} : { service }) }, ...timeout };
   }
