@@ -24,6 +24,8 @@ const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.u
 const tsx = (file: string) => [process.execPath, '--import', 'tsx', file];
 const proxyMain = path('../../src/sidecar-image/proxy/main.ts');
 const firstBytes = path('../../src/sidecar-image/proxy/testing/first-bytes.ts');
+const echoApp = path('../../src/sidecar-image/proxy/testing/echo-app.ts');
+const steadyClient = path('../../src/sidecar-image/proxy/testing/steady-client.ts');
 
 const td = 'cluster.local';
 const clusterIp = '10.96.120.10';
@@ -83,8 +85,13 @@ function config(): ProxyConfigInput {
   };
 }
 
-async function startProxy(pod: Pod, sa: string, leaf: Leaf, configDir: string) {
+const identityDirs: Record<string, string> = {};
+let ca: ReturnType<typeof makeCa>;
+let configDir: string;
+
+async function startProxy(pod: Pod, sa: string, leaf: Leaf) {
   const identityDir = volume({ 'tls.crt': leaf.cert, 'tls.key': leaf.key, 'ca.crt': leaf.ca });
+  identityDirs[pod.name] = identityDir;
   const env = {
     TRELLIS_POD_NAME: pod.name,
     TRELLIS_POD_NAMESPACE: 'shop',
@@ -108,13 +115,14 @@ beforeAll(async () => {
     const init = await runInit(pod, {});
     expect(init, init.stdout + init.stderr).toMatchObject({ code: 0 });
   }
-  const ca = makeCa();
-  const configDir = volume({ 'config.json': JSON.stringify(config()) });
+  ca = makeCa();
+  configDir = volume({ 'config.json': JSON.stringify(config()) });
   await Promise.all([
-    startProxy(a, 'a', issueLeaf(ca, spiffeId(td, 'shop', 'a')), configDir),
-    startProxy(b, 'b', issueLeaf(ca, spiffeId(td, 'shop', 'b')), configDir),
+    startProxy(a, 'a', issueLeaf(ca, spiffeId(td, 'shop', 'a'))),
+    startProxy(b, 'b', issueLeaf(ca, spiffeId(td, 'shop', 'b'))),
   ]);
   bApp = await listen(b, 'b-app', [8080], app);
+  await b.spawn(tsx(echoApp).concat('7070'), app).waitForLine(/"event":"listening"/, 30_000);
   wire = c.spawn(tsx(firstBytes).concat('8443'));
   await wire.waitForLine(/"event":"listening"/, 30_000);
 }, 120_000);
@@ -158,6 +166,38 @@ describe('trellis-proxy between two pods', () => {
     expect(await metrics(b)).toMatch(
       /trellis_connections_refused_total\{direction="inbound",reason="plaintext_in_strict"\} 1/,
     );
+  });
+
+  // Port 7070 is in no Service: a's proxy still knows b is meshed and speaks mTLS to it.
+  it('drops nothing on a long-lived connection while certificates rotate and the config reloads', async () => {
+    const client = a.spawn(tsx(steadyClient).concat(b.ip, '7070', '6'), app);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const count = (pod: Pod, msg: string) =>
+      (proxies[pod.name]?.stdout() ?? '').split('\n').filter((l) => l.includes(`"msg":"${msg}"`)).length;
+    for (const [pod, sa] of [
+      [a, 'a'],
+      [b, 'b'],
+    ] as const) {
+      const leaf = issueLeaf(ca, spiffeId(td, 'shop', sa));
+      writeAtomicVolume(identityDirs[pod.name] ?? '', {
+        'tls.crt': leaf.cert,
+        'tls.key': leaf.key,
+        'ca.crt': leaf.ca,
+      });
+    }
+    const next = config();
+    next.services[0]?.ports.push({ name: 'admin', port: 9901 });
+    writeAtomicVolume(configDir, { 'config.json': JSON.stringify(next) });
+    const done = JSON.parse(await client.waitForLine(/"event":"done"/, 20_000)) as Record<string, unknown>;
+    expect(done).toMatchObject({ error: null, inOrder: true });
+    expect(done.received).toBe(done.sent);
+    expect(done.sent).toBeGreaterThan(40);
+    for (const pod of [a, b]) {
+      expect(count(pod, 'identity loaded')).toBe(2);
+      expect(count(pod, 'config loaded')).toBe(2);
+    }
+    // New connections use the new certificates.
+    expect(await connectFrom(a, b.ip, 8080, app)).toMatchObject({ reply: 'b-app:8080' });
   });
 
   it('is ready, and drains on SIGTERM', async () => {
