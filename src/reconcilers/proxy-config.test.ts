@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseProxyConfig } from '../api/proxy-config.js';
 import type { ObservedState } from './observed.js';
 import {
-  desiredProxyConfigs,
+  desiredProxyConfig,
   meshedNamespaces,
   proxyConfigDocument,
   renderProxyConfig,
@@ -38,12 +38,14 @@ describe('meshedNamespaces', () => {
   });
 });
 
-describe('desiredProxyConfigs', () => {
+const all = (state: ObservedState) => meshedNamespaces(state).map((ns) => desiredProxyConfig(state, ns));
+
+describe('desiredProxyConfig', () => {
   it('writes one valid document per meshed namespace, each with every Service', () => {
-    const out = desiredProxyConfigs(base);
-    expect(out.map((d) => d.namespace)).toEqual(['api', 'shop']);
+    const out = all(base);
+    expect(out.map((d) => d?.namespace)).toEqual(['api', 'shop']);
     for (const d of out) {
-      if (!d.ok) throw new Error(d.message);
+      if (!d?.ok) throw new Error(`not ok: ${JSON.stringify(d)}`);
       const parsed = parseProxyConfig(d.json);
       if (!parsed.ok) throw new Error(parsed.error);
       expect(parsed.config.namespace).toBe(d.namespace);
@@ -55,13 +57,14 @@ describe('desiredProxyConfigs', () => {
   });
 
   it('is empty when the mesh is not installed or nothing is meshed', () => {
-    expect(desiredProxyConfigs({ ...base, meshConfig: undefined })).toEqual([]);
-    expect(desiredProxyConfigs({ ...base, pods: [pod('shop', 'x')] })).toEqual([]);
+    expect(desiredProxyConfig({ ...base, meshConfig: undefined }, 'shop')).toBeUndefined();
+    expect(desiredProxyConfig({ ...base, pods: [pod('shop', 'x')] }, 'shop')).toBeUndefined();
+    expect(desiredProxyConfig(base, 'db')).toBeUndefined();
   });
 
   it('gives the same bytes and hash whatever the input order', () => {
-    const a = desiredProxyConfigs(base);
-    const b = desiredProxyConfigs({
+    const a = all(base);
+    const b = all({
       ...base,
       services: reorder(base.services),
       endpointSlices: reorder(base.endpointSlices),
@@ -83,7 +86,7 @@ describe('desiredProxyConfigs', () => {
         ),
       ],
     };
-    expect(desiredProxyConfigs(moved)[0]?.hash).not.toBe(desiredProxyConfigs(base)[0]?.hash);
+    expect(desiredProxyConfig(moved, 'shop')?.hash).not.toBe(desiredProxyConfig(base, 'shop')?.hash);
   });
 });
 

@@ -72,15 +72,17 @@ export function renderProxyConfig(
   return { namespace: doc.namespace, ok: true, json, hash, bytes };
 }
 
-/** The proxy config of every namespace that needs one. Empty when the mesh is not installed. */
-export function desiredProxyConfigs(
+/**
+ * The proxy config of one namespace, or undefined when it needs none: the mesh is not installed, or
+ * no meshed pod runs there.
+ */
+export function desiredProxyConfig(
   state: ObservedState,
+  namespace: string,
   limitBytes = configMapLimitBytes,
-): DesiredProxyConfig[] {
+): DesiredProxyConfig | undefined {
   const mesh = state.meshConfig;
-  if (!mesh) return [];
-  const namespaces = meshedNamespaces(state);
-  if (namespaces.length === 0) return [];
+  if (!mesh || !meshedNamespaces(state).includes(namespace)) return undefined;
   const services = desiredServices(state, mesh.spec.trustDomain);
-  return namespaces.map((ns) => renderProxyConfig(proxyConfigDocument(ns, mesh, services), limitBytes));
+  return renderProxyConfig(proxyConfigDocument(namespace, mesh, services), limitBytes);
 }

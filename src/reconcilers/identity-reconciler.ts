@@ -1,0 +1,48 @@
+import type { ObjectKey, ReconcileResult, Reconciler } from '../operator/reconciler.js';
+import { desiredCertificates, type IssuerRef, meshIssuerRef } from './identity.js';
+import { configHashAnnotation } from './labels.js';
+import { type ObservedStateReader, snapshot } from './observed.js';
+import type { ClusterWriter } from './writer.js';
+
+/**
+ * Keyed by namespace (`{ name: <namespace> }`): one cert-manager Certificate per ServiceAccount of a
+ * running meshed pod there, and none for any other. cert-manager does not delete a Certificate's
+ * Secret with it, so the Secret goes too: a stale identity must not stay mountable.
+ */
+export class IdentityReconciler implements Reconciler {
+  readonly name = 'identity';
+
+  constructor(
+    private readonly reader: ObservedStateReader,
+    private readonly writer: ClusterWriter,
+    private readonly issuerRef: IssuerRef = meshIssuerRef,
+  ) {}
+
+  async reconcile(key: ObjectKey, signal: AbortSignal): Promise<ReconcileResult | undefined> {
+    const namespace = key.name;
+    const state = snapshot(this.reader);
+    if (!state.meshConfig) return undefined;
+    const desired = desiredCertificates(state, namespace, this.issuerRef);
+    const existing = state.identityCertificates.filter((c) => c.metadata.namespace === namespace);
+    for (const cert of desired) {
+      const have = existing.find((c) => c.metadata.name === cert.metadata.name);
+      const hash = cert.metadata.annotations?.[configHashAnnotation];
+      if (have?.metadata.annotations?.[configHashAnnotation] === hash) continue;
+      signal.throwIfAborted();
+      await this.writer.apply(cert);
+    }
+    const wanted = new Set(desired.map((c) => c.metadata.name));
+    for (const cert of existing) {
+      if (wanted.has(cert.metadata.name)) continue;
+      signal.throwIfAborted();
+      await this.writer.delete({
+        apiVersion: cert.apiVersion,
+        kind: cert.kind,
+        namespace,
+        name: cert.metadata.name,
+      });
+      await this.writer.delete({ apiVersion: 'v1', kind: 'Secret', namespace, name: cert.spec.secretName });
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,103 @@
+import type { MeshConfig } from '../api/crds/index.js';
+import { proxyConfigMap } from '../api/names.js';
+import type { ObjectKey, ReconcileResult, Reconciler } from '../operator/reconciler.js';
+import { configHashAnnotation, managedBy } from './labels.js';
+import { namespaceWarning, proxyConfigMapObject } from './objects.js';
+import { type ObservedState, type ObservedStateReader, snapshot } from './observed.js';
+import { policyConditions, statusUpToDate, validDestinationPolicies } from './policy-conditions.js';
+import { configMapLimitBytes, desiredProxyConfig } from './proxy-config.js';
+import type { ClusterWriter } from './writer.js';
+
+export interface ProxyConfigOptions {
+  limitBytes?: number;
+  now?: () => Date;
+}
+
+const reasons = { TooLarge: 'ProxyConfigTooLarge', Invalid: 'ProxyConfigInvalid' } as const;
+
+/**
+ * Keyed by namespace (`{ name: <namespace> }`): makes that namespace's `trellis-proxy-config` match
+ * the observed state, and writes Accepted/ResolvedRefs on the mesh CRs that live there. The operator
+ * enqueues every meshed namespace when a Service, EndpointSlice or Pod changes (each document lists
+ * every Service), through a Debouncer so bursts coalesce.
+ */
+export class ProxyConfigReconciler implements Reconciler {
+  readonly name = 'proxy-config';
+  readonly #limitBytes: number;
+  readonly #now: () => Date;
+
+  constructor(
+    private readonly reader: ObservedStateReader,
+    private readonly writer: ClusterWriter,
+    options: ProxyConfigOptions = {},
+  ) {
+    this.#limitBytes = options.limitBytes ?? configMapLimitBytes;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  async reconcile(key: ObjectKey, signal: AbortSignal): Promise<ReconcileResult | undefined> {
+    const namespace = key.name;
+    const state = snapshot(this.reader);
+    const mesh = state.meshConfig;
+    if (!mesh) return undefined;
+    await this.#statuses(state, namespace, signal);
+    signal.throwIfAborted();
+    await this.#configMap(state, mesh, namespace);
+    return undefined;
+  }
+
+  async #statuses(state: ObservedState, namespace: string, signal: AbortSignal): Promise<void> {
+    const refs = {
+      services: state.services,
+      destinationPolicies: validDestinationPolicies(state.meshObjects),
+    };
+    const now = this.#now();
+    for (const obj of state.meshObjects) {
+      if (obj.metadata.namespace !== namespace) continue;
+      const conditions = policyConditions(obj, refs, now);
+      if (statusUpToDate(obj, conditions)) continue;
+      signal.throwIfAborted();
+      await this.writer.applyStatus({
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
+        metadata: { name: obj.metadata.name, namespace },
+        status: { observedGeneration: obj.metadata.generation ?? 0, conditions },
+      });
+    }
+  }
+
+  async #configMap(state: ObservedState, mesh: MeshConfig, namespace: string): Promise<void> {
+    const existing = state.proxyConfigMaps.find((c) => c.metadata?.namespace === namespace);
+    const desired = desiredProxyConfig(state, namespace, this.#limitBytes);
+    if (!desired) {
+      // Only a ConfigMap we made is removed; one someone else wrote under our name is theirs.
+      if (existing?.metadata?.labels?.[managedBy.key] === managedBy.value) {
+        await this.writer.delete({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          namespace,
+          name: proxyConfigMap.name,
+        });
+      }
+      return;
+    }
+    if (!desired.ok) {
+      // Not written: the last good ConfigMap stays, and the event says why.
+      const event = namespaceWarning(
+        namespace,
+        reasons[desired.reason],
+        desired.message,
+        desired.hash,
+        this.#now(),
+      );
+      await this.writer.recordEvent(event);
+      return;
+    }
+    // Both hash and bytes: a hand edit that kept the annotation is still put right.
+    const same =
+      existing?.metadata?.annotations?.[configHashAnnotation] === desired.hash &&
+      existing.data?.[proxyConfigMap.key] === desired.json;
+    if (same) return;
+    await this.writer.apply(proxyConfigMapObject(namespace, desired.json, desired.hash, mesh));
+  }
+}
