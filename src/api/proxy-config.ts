@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type TrafficPolicies, trafficPolicies } from './proxy-config-policies.js';
 
 /**
  * The proxy configuration: the document the proxy-config reconciler writes
@@ -73,8 +74,11 @@ export const proxyConfig = z.strictObject({
         .default({ samplingPercent: 1 }),
     })
     .default({ accessLog: { enabled: false }, tracing: { samplingPercent: 1 } }),
+  /** Traffic policy compiled from the mesh CRs (proxy-config-policies.ts). Absent: none, all defaults. */
+  policies: trafficPolicies.optional(),
 });
 export type ProxyConfig = z.infer<typeof proxyConfig>;
+export type { TrafficPolicies };
 /** The document as written, before defaults are filled. */
 export type ProxyConfigInput = z.input<typeof proxyConfig>;
 
