@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPodNetwork, type Pod, type PodNetwork, withPodNetwork } from './netns.js';
 
@@ -32,6 +32,12 @@ describe('createPodNetwork arguments', () => {
     ['10.0.0.0/24', /expected 198\.18\.N\.0\/24/],
   ])('refuses subnet %s', async (bad, reason) => {
     await expect(createPodNetwork({ name: 'bad', subnet: bad })).rejects.toThrow(reason);
+  });
+
+  it("gives the node agent's subnet only to the node agent, and the node agent no other", async () => {
+    await expect(createPodNetwork({ name: 'bad', subnet, nodeAgent: true })).rejects.toThrow(
+      /the node agent's is 198\.18\.0\.0\/24/,
+    );
   });
 
   it('refuses a name that would not fit an interface name', async () => {
@@ -76,6 +82,31 @@ describe('a pod network', () => {
     const ids = await a.exec(['sh', '-c', 'id -u; id -g; id -G'], { uid: 1337, gid: 1337 });
     expect(ids.stdout).toBe('1337\n1337\n1337\n');
     expect((await a.exec(['id', '-u'])).stdout).toBe('0\n');
+  });
+
+  it('runs a prologue as root before dropping to the UID, with the environment given', async () => {
+    const proc = a.spawn(['sh', '-c', 'id -u; echo "$GREETING"; cat /mnt/trellis-nstest'], {
+      uid: 1337,
+      gid: 1337,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GREETING: 'hello' },
+      prologue: 'mount -t tmpfs none /mnt && echo mounted > /mnt/trellis-nstest',
+    });
+    const result = await proc.exited;
+    expect(result).toMatchObject({ code: 0, stdout: '1337\nhello\nmounted\n' });
+    // The mount was the process's own.
+    expect(existsSync('/mnt/trellis-nstest')).toBe(false);
+  });
+
+  it('removes one pod: its processes and namespace go, the others stay', async () => {
+    const c = await network.addPod('c');
+    const sleeper = c.spawn(['sh', '-c', 'echo ready; sleep 60']);
+    await sleeper.waitForLine(/ready/);
+    await network.removePod(c);
+    await sleeper.exited;
+    expect(alive(sleeper.pid)).toBe(false);
+    expect(namespaces()).not.toContain('trellis-nstest-c');
+    expect(namespaces()).toContain('trellis-nstest-a');
+    expect(network.pods.map((p) => p.name)).toEqual(['a', 'b']);
   });
 
   it('kills a process that exceeds its time limit', async () => {

@@ -14,7 +14,8 @@ import { promisify } from 'node:util';
  * Subnets: a /24 inside the pod range 198.18.0.0/16 (devcluster/config.ts).
  * 198.18.0.0/24 belongs to the e2e node agent. Each test file takes its own
  * /24 and name so files can run in parallel: 198.18.97-100.0/24 are
- * netns.test.ts's, 198.18.101.0/24 and up test/dataplane/'s.
+ * netns.test.ts's, 198.18.101.0/24 and up test/dataplane/'s. The node agent
+ * (test/e2e/node-agent/) asks for 198.18.0.0/24 with `nodeAgent: true`.
  */
 
 const run = promisify(execFile);
@@ -22,14 +23,27 @@ const run = promisify(execFile);
 export interface PodNetworkOptions {
   /** 1-6 lowercase letters or digits; every bridge, namespace and veth is named after it. */
   name: string;
-  /** `198.18.N.0/24`, N from 1 to 255. */
+  /** `198.18.N.0/24`, N from 1 to 255; `198.18.0.0/24` with `nodeAgent`. */
   subnet: string;
+  /** The e2e node agent's network: the subnet must be 198.18.0.0/24, its reserved one. */
+  nodeAgent?: boolean;
 }
 
 export interface RunAs {
   /** Run as this UID/GID (with no supplementary groups) instead of root. */
   uid?: number;
   gid?: number;
+}
+
+export interface SpawnOptions extends RunAs {
+  /** The whole environment of the process (PATH included) instead of this process's. */
+  env?: Record<string, string>;
+  /**
+   * A shell script run as root inside the pod's network namespace and the
+   * private mount namespace `ip netns exec` makes, before the command (and
+   * before dropping to `uid`/`gid`): bind mounts, redirections.
+   */
+  prologue?: string;
 }
 
 export interface ExecResult {
@@ -54,7 +68,7 @@ export interface Pod {
   name: string;
   netns: string;
   ip: string;
-  spawn: (argv: string[], as?: RunAs) => PodProcess;
+  spawn: (argv: string[], as?: SpawnOptions) => PodProcess;
   /** Runs to completion (killed after `timeoutMs`), whatever its exit code. */
   exec: (argv: string[], as?: RunAs & { timeoutMs?: number }) => Promise<ExecResult>;
 }
@@ -64,6 +78,8 @@ export interface PodNetwork {
   gateway: string;
   pods: Pod[];
   addPod: (name: string) => Promise<Pod>;
+  /** Kills whatever still runs in the pod's namespace and deletes it (and so its veth). Its address is not reused. */
+  removePod: (pod: Pod) => Promise<void>;
   /** Stops every process, deletes the namespaces (and so their veths) and the bridge. Safe to call twice. */
   destroy: () => Promise<void>;
 }
@@ -72,7 +88,11 @@ export interface PodNetwork {
 const maxPods = 253;
 const stopGraceMs = 2_000;
 
-function parseSubnet(subnet: string): string {
+function parseSubnet(subnet: string, nodeAgent: boolean): string {
+  if (nodeAgent) {
+    if (subnet !== '198.18.0.0/24') throw new Error(`subnet ${subnet}: the node agent's is 198.18.0.0/24`);
+    return '198.18.0';
+  }
   const match = /^198\.18\.(\d{1,3})\.0\/24$/.exec(subnet);
   const third = Number(match?.[1]);
   if (!match || third < 1 || third > 255) {
@@ -123,15 +143,18 @@ async function removeNetwork(name: string): Promise<void> {
   }
 }
 
-function spawnIn(netns: string, argv: string[], as: RunAs, processes: Set<PodProcess>): PodProcess {
-  const prefix =
+function spawnIn(netns: string, argv: string[], as: SpawnOptions, processes: Set<PodProcess>): PodProcess {
+  const drop =
     as.uid === undefined && as.gid === undefined
       ? []
       : ['setpriv', `--reuid=${as.uid ?? 0}`, `--regid=${as.gid ?? 0}`, '--clear-groups'];
+  // The prologue's shell execs the command, so the PID stays the command's.
+  const prefix = as.prologue === undefined ? drop : ['sh', '-c', `${as.prologue}\nexec "$@"`, 'sh', ...drop];
   // Its own process group, so stopping it stops whatever it started too.
   const child = spawn('ip', ['netns', 'exec', netns, ...prefix, ...argv], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
+    ...(as.env === undefined ? {} : { env: as.env }),
   });
   let stdout = '';
   let stderr = '';
@@ -210,7 +233,7 @@ function spawnIn(netns: string, argv: string[], as: RunAs, processes: Set<PodPro
 
 export async function createPodNetwork(opts: PodNetworkOptions): Promise<PodNetwork> {
   if (!/^[a-z0-9]{1,6}$/.test(opts.name)) throw new Error(`name ${opts.name}: expected 1-6 of [a-z0-9]`);
-  const prefix = parseSubnet(opts.subnet);
+  const prefix = parseSubnet(opts.subnet, opts.nodeAgent === true);
   const bridge = `trb-${opts.name}`;
   const gateway = `${prefix}.1`;
   const processes = new Set<PodProcess>();
@@ -257,6 +280,15 @@ export async function createPodNetwork(opts: PodNetworkOptions): Promise<PodNetw
     return pod;
   };
 
+  const removePod = async (pod: Pod) => {
+    const index = pods.indexOf(pod);
+    if (index >= 0) pods.splice(index, 1);
+    for (const pid of await namespacePids(pod.netns)) killQuietly(pid, 'SIGKILL');
+    await ip('netns', 'del', pod.netns).catch((err: { stderr?: string }) => {
+      if (!/No such file/.test(err.stderr ?? '')) throw err;
+    });
+  };
+
   let destroyed = false;
   const destroy = async () => {
     if (destroyed) return;
@@ -266,7 +298,7 @@ export async function createPodNetwork(opts: PodNetworkOptions): Promise<PodNetw
     await removeNetwork(opts.name);
   };
 
-  return { bridge, gateway, pods, addPod, destroy };
+  return { bridge, gateway, pods, addPod, removePod, destroy };
 }
 
 /** A pod network for the length of `body`, destroyed afterwards whether `body` succeeds or throws. */
