@@ -6,6 +6,8 @@ import { promisify } from 'node:util';
 import type { V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { describe, expect, inject } from 'vitest';
+import { parse } from 'yaml';
+import { injectManifests } from '../../src/cli/inject.js';
 import { type Injector, startInjector } from '../../src/webhook/injector.js';
 import { renderWebhookConfiguration } from '../../src/webhook/mwc.js';
 import { issueSelfSigned } from '../support/cert-manager.js';
@@ -242,6 +244,36 @@ describe('the injector webhook, through the real API server', () => {
       }
       expect(await h.injector.metrics.registry.metrics()).toContain(
         'trellis_webhook_injections_total{result="injected",reason="namespace-label"} 3',
+      );
+
+      // A Deployment pre-injected by trellisctl: its pods pass the webhook unchanged, with one proxy.
+      const manifest = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: pre}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: pre}}
+  template:
+    metadata: {labels: {app: pre}}
+    spec: {containers: [{name: app, image: registry.example/app:1}]}
+`;
+      const offline = injectManifests(manifest, {
+        settings: h.injector.state.settings,
+        native: true,
+        namespace: ns,
+      });
+      expect(offline.report).toEqual(['deployment.apps/pre: injected']);
+      await kube.apps.createNamespacedDeployment({ namespace: ns, body: parse(offline.yaml) });
+      const [prePod] = await eventually('the pre-injected Deployment to have a pod', async () => {
+        const list = await kube.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=pre' });
+        return list.items.length === 1 ? list.items : undefined;
+      });
+      expect(prePod && names(prePod)).toEqual({
+        init: ['trellis-init', 'trellis-proxy'],
+        containers: ['app'],
+      });
+      expect(await h.injector.metrics.registry.metrics()).toContain(
+        'trellis_webhook_injections_total{result="skipped",reason="already-injected"} 1',
       );
     } finally {
       await h.close();
