@@ -144,7 +144,8 @@ describe('Informer', () => {
       ['delete', 'one/a'],
       ['delete', 'one/b'],
     ]);
-    expect(api.watches().length).toBeGreaterThanOrEqual(2);
+    // The re-list ends with a fresh stream.
+    await vi.waitFor(() => expect(api.watches().length).toBeGreaterThanOrEqual(2), wait);
   });
 
   it('treats a stream the server closes at once as a failure and backs off', async () => {
