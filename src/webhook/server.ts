@@ -1,5 +1,4 @@
 import type { Server as HttpsServer } from 'node:https';
-import { performance } from 'node:perf_hooks';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -57,20 +56,23 @@ export const admissionRoutes: FastifyPluginAsync<RoutesOptions & { requestTimeou
   app.setErrorHandler<FastifyError>((err, req, reply) => {
     const code = err.statusCode ?? 500;
     if (code >= 500) req.log.error({ err }, 'admission failed');
-    metrics.observe({ result: 'refused', reason: code >= 500 ? 'internal-error' : 'malformed' }, 0);
+    metrics.observe(
+      { result: 'refused', reason: code >= 500 ? 'internal-error' : 'malformed' },
+      reply.elapsedTime / 1000,
+    );
     return reply.code(code).send({ message: err.message });
   });
 
   const route = (path: string, defaultOptIn: DecisionContext['defaultOptIn']) =>
     app.post(path, async (req, reply) => {
-      const start = performance.now();
       const { settings, serverVersion } = state;
       const answer = answerReview(req.body, {
         settings,
         native: resolveNativeSidecar(settings.nativeSidecar, serverVersion),
         ...(defaultOptIn ? { defaultOptIn } : {}),
       });
-      const seconds = (performance.now() - start) / 1000;
+      // From the request's arrival: body transfer and parsing count, as the API server waits for them too.
+      const seconds = reply.elapsedTime / 1000;
       metrics.observe(answer.outcome, seconds);
       const review = (
         req.body as { request?: { uid?: unknown; namespace?: unknown; dryRun?: unknown } } | null
