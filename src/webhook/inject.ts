@@ -84,11 +84,11 @@ export function injectPod(input: PodLike, ctx: InjectContext): InjectResult {
   pod.metadata = metadata;
   pod.spec = spec;
 
-  const ours = [containers.init, containers.proxy];
+  // A trellis-proxy container already made the decision skip (already-injected); trellis-init alone is a clash.
   const taken = [...(spec.initContainers ?? []), ...spec.containers].map((c) => c.name);
   const takenVolumes = (spec.volumes ?? []).map((v) => v.name);
   const clash = [
-    ...ours.filter((n) => taken.includes(n)).map((n) => `container ${n}`),
+    ...(taken.includes(containers.init) ? [`container ${containers.init}`] : []),
     ...Object.values(volumeNames)
       .filter((n) => takenVolumes.includes(n))
       .map((n) => `volume ${n}`),
