@@ -30,3 +30,17 @@ export function sortCidrs(cidrs: readonly string[]): string[] {
     return x.base - y.base || x.prefix - y.prefix;
   });
 }
+
+/** Whether `address` lies inside `cidr`. */
+export function cidrContains(cidr: string, address: string): boolean {
+  const { base, prefix } = parse(cidr);
+  const size = 2 ** (32 - prefix);
+  const value = toNumber(address);
+  return value >= base && value < base + size;
+}
+
+/** The first host address of a range: `10.96.0.0/12` → `10.96.0.1`. */
+export function firstHost(cidr: string): string {
+  const { base, prefix } = parse(cidr);
+  return toAddress(prefix >= 31 ? base : base + 1);
+}

@@ -1,16 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
+import type { InitOptions } from '../../api/init-options.js';
+import { cidrContains, firstHost } from './cidr.js';
+
+export interface Destination {
+  address: string;
+  port: number;
+}
 
 export interface ValidationOptions {
-  /** The port the probe must land on, on 127.0.0.1: the inbound capture port. */
+  /** The outbound capture port: a redirected connection must land on 127.0.0.1 here. */
   capturePort: number;
-  /** Where the probe connects: on lo but not 127.0.0.1, so the rules redirect it. Nothing listens there. */
-  probeAddress: string;
-  probePort: number;
-  /** The probe runs as the proxy: only the proxy's calls to its own pod are sent to inbound capture. */
-  uid: number;
-  gid: number;
+  /** A destination the rules capture. With working rules the probe never leaves the pod. */
+  probe: Destination;
   timeoutMs: number;
 }
 
@@ -31,48 +33,35 @@ export function probePort(excludedOutboundPorts: readonly number[]): number {
   return 15002;
 }
 
-/**
- * The probe client, run as a child under the proxy's UID/GID (a process
- * cannot change the owner of one socket). It sends a token and exits 0 once
- * the listener echoes it; otherwise it prints why and exits 1.
- */
-const probeClient = `
-const [host, port, token, timeout] = process.argv.slice(1);
-const fail = (why) => { process.stderr.write(why); process.exit(1); };
-setTimeout(() => fail('no answer within ' + timeout + 'ms'), Number(timeout));
-const socket = require('node:net').connect(Number(port), host, () => socket.write(token));
-let reply = '';
-socket.setEncoding('utf8').on('data', (d) => { reply += d; if (reply === token) process.exit(0); });
-socket.on('error', (e) => fail(e.code || e.message));
-socket.on('end', () => fail('connection closed without the token echoed'));
-`;
-
-type ProbeOutcome = { exitCode: number | null; stderr: string } | { cannotRun: string };
-
-function runProbe(opts: ValidationOptions, token: string): Promise<ProbeOutcome> {
-  const args = ['-e', probeClient, opts.probeAddress, String(opts.probePort), token, String(opts.timeoutMs)];
-  let probe: ChildProcess;
-  try {
-    probe = spawn(process.execPath, args, {
-      uid: opts.uid,
-      gid: opts.gid,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      timeout: opts.timeoutMs * 2,
-    });
-  } catch (err) {
-    const { code, message } = err as NodeJS.ErrnoException;
-    // Taking on the proxy's UID/GID is what needs these two capabilities.
-    const hint = code === 'EPERM' ? ' (trellis-init needs the SETUID and SETGID capabilities)' : '';
-    return Promise.resolve({ cannotRun: `${message}${hint}` });
+/** The default route's gateway in `/proc/net/route` text (addresses are little-endian hex). */
+export function defaultGateway(procNetRoute: string): string | undefined {
+  for (const line of procNetRoute.split('\n').slice(1)) {
+    const [, destination, gateway, flags] = line.trim().split(/\s+/);
+    // RTF_UP | RTF_GATEWAY
+    if (destination !== '00000000' || !gateway || (Number.parseInt(flags ?? '0', 16) & 0x3) !== 0x3) continue;
+    const octets = gateway.match(/../g)?.reverse() ?? [];
+    return octets.map((hex) => Number.parseInt(hex, 16)).join('.');
   }
-  return new Promise((resolve) => {
-    let stderr = '';
-    probe.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    probe.on('error', (err) => resolve({ cannotRun: err.message }));
-    probe.on('close', (exitCode) => resolve({ exitCode, stderr }));
-  });
+  return undefined;
+}
+
+/**
+ * Where the probe connects: an address the rules capture, reached through the
+ * pod's interface rather than lo (lo traffic of anyone but the proxy is left
+ * alone). The default gateway first: should the rules fail, the probe reaches
+ * no further than the pod's own gateway. Then the first host of each included
+ * range, for pods that capture only some ranges.
+ */
+export function probeTarget(opts: InitOptions, gateway: string | undefined): Destination | undefined {
+  const captured = (address: string) =>
+    opts.includeOutboundCidrs.some((cidr) => cidrContains(cidr, address)) &&
+    !opts.excludeOutboundCidrs.some((cidr) => cidrContains(cidr, address));
+  const candidates = [
+    ...(gateway ? [gateway] : []),
+    ...opts.includeOutboundCidrs.filter((cidr) => !cidr.endsWith('/0')).map(firstHost),
+  ];
+  const address = candidates.find(captured);
+  return address ? { address, port: probePort(opts.excludeOutboundPorts) } : undefined;
 }
 
 function listen(server: Server, port: number): Promise<void> {
@@ -82,11 +71,31 @@ function listen(server: Server, port: number): Promise<void> {
   });
 }
 
+/** Connects, sends the token and waits for it to be echoed; resolves with why not, or undefined. */
+function probe(target: Destination, token: string, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect(target.port, target.address, () => socket.write(token));
+    let reply = '';
+    const done = (why: string | undefined) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(why);
+    };
+    const timer = setTimeout(() => done(`no answer within ${timeoutMs}ms`), timeoutMs);
+    socket.setEncoding('utf8').on('data', (chunk: string) => {
+      reply += chunk;
+      if (reply === token) done(undefined);
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
+    socket.on('end', () => done('connection closed without the token echoed'));
+  });
+}
+
 /**
- * Proves the rules redirect, as istio-validation does: listen on the capture
- * port, connect as the proxy to an address where nothing listens, and require
- * that the listener receives this connection's token. Without working
- * redirection the probe is refused instead.
+ * Proves the rules redirect, as istio-validation does: listen on the outbound
+ * capture port and connect, as this process (not the proxy, so captured), to
+ * a destination the rules capture; the listener must receive this
+ * connection's token. It needs no capability beyond NET_ADMIN and NET_RAW.
  */
 export async function validateRedirect(opts: ValidationOptions): Promise<ValidationResult> {
   const started = Date.now();
@@ -109,20 +118,31 @@ export async function validateRedirect(opts: ValidationOptions): Promise<Validat
     return { ok: false, reason: `cannot listen on 127.0.0.1:${opts.capturePort}: ${(err as Error).message}` };
   }
   try {
-    const outcome = await runProbe(opts, token);
-    const target = `${opts.probeAddress}:${opts.probePort}`;
-    if ('cannotRun' in outcome) {
-      return { ok: false, reason: `cannot run the probe as ${opts.uid}:${opts.gid}: ${outcome.cannotRun}` };
-    }
-    if (outcome.exitCode === 0 && landed) return { ok: true, ms: Date.now() - started };
-    if (outcome.exitCode === 0) {
-      return { ok: false, reason: `a connection to ${target} was answered by another listener` };
-    }
+    const failure = await probe(opts.probe, token, opts.timeoutMs);
+    const target = `${opts.probe.address}:${opts.probe.port}`;
+    if (!failure && landed) return { ok: true, ms: Date.now() - started };
+    if (!failure) return { ok: false, reason: `a connection to ${target} was answered by another listener` };
     return {
       ok: false,
-      reason: `a connection to ${target} as ${opts.uid}:${opts.gid} did not reach 127.0.0.1:${opts.capturePort}: ${outcome.stderr || `probe exited ${outcome.exitCode}`}`,
+      reason: `a connection to ${target} did not reach 127.0.0.1:${opts.capturePort}: ${failure}`,
     };
   } finally {
     await new Promise((resolve) => server.close(resolve));
   }
+}
+
+/** Validation as trellis-init runs it: pick a captured destination from the routes, then probe it. */
+export function validateOutboundCapture(
+  opts: InitOptions,
+  procNetRoute: string,
+  timeoutMs = 5_000,
+): Promise<ValidationResult> {
+  const target = probeTarget(opts, defaultGateway(procNetRoute));
+  if (!target) {
+    return Promise.resolve({
+      ok: false,
+      reason: 'no destination to probe: neither the default gateway nor an included range is captured',
+    });
+  }
+  return validateRedirect({ capturePort: opts.outboundCapturePort, probe: target, timeoutMs });
 }
