@@ -115,6 +115,20 @@ describe('the injector server', () => {
     );
   });
 
+  it('answers 500 for a pod it cannot handle, counts it, and keeps serving', async () => {
+    const { port, metrics } = await serve();
+    const review = recordedReview('pod-create');
+    const spec = review.request.object.spec as { containers: { ports: unknown }[] };
+    // Passes the review schema (which reads little of the pod) but no API server would send it.
+    if (spec.containers[0]) spec.containers[0].ports = 'not a list';
+    const res = await call(port, 'POST', '/inject', JSON.stringify(review));
+    expect(res.status).toBe(500);
+    expect(await metrics.registry.metrics()).toContain(
+      'trellis_webhook_injections_total{result="refused",reason="internal-error"} 1',
+    );
+    expect((await call(port, 'GET', '/healthz')).status).toBe(200);
+  });
+
   it('refuses bodies over the limit with 413', async () => {
     const { port } = await serve({ bodyLimit: 1024 });
     const res = await call(port, 'POST', '/inject', JSON.stringify(recordedReview('pod-create')));
