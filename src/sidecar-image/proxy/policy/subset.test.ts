@@ -12,7 +12,7 @@ describe('subsets', () => {
   });
 
   it('selects endpoints by pod labels', () => {
-    const eps = [
+    const eps: Array<{ ip: string; labels: Record<string, string> }> = [
       { ip: '10.0.0.1', labels: { version: 'v1' } },
       { ip: '10.0.0.2', labels: { version: 'v2' } },
       { ip: '10.0.0.3', labels: { version: 'v2', track: 'canary' } },
