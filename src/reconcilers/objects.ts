@@ -39,7 +39,8 @@ export function namespaceWarning(
 ): CoreV1Event {
   return {
     metadata: { name: `${proxyConfigMap.name}.${hash.slice(0, 16)}`, namespace },
-    involvedObject: { apiVersion: 'v1', kind: 'Namespace', name: namespace },
+    // The API server wants the event's namespace repeated here, even for a cluster-scoped Namespace.
+    involvedObject: { apiVersion: 'v1', kind: 'Namespace', name: namespace, namespace },
     reason,
     message,
     type: 'Warning',
