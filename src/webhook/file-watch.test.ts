@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FileWatch, watchFiles } from './file-watch.js';
+import { digestFiles, type FileWatch, watchFiles } from './file-watch.js';
+import { eventually } from './testing/eventually.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let watch: FileWatch | undefined;
@@ -23,17 +24,35 @@ describe('watchFiles', () => {
       20,
       () => void changes++,
       () => undefined,
+      await digestFiles([file]),
     );
-    await sleep(80);
     writeFileSync(file, 'one');
-    await sleep(80);
+    await sleep(100);
     expect(changes).toBe(0);
     writeFileSync(file, 'two');
-    await sleep(80);
+    await eventually('the change', async () => (changes === 1 ? true : undefined));
+    await sleep(100);
     expect(changes).toBe(1);
   });
 
-  it('reports a file it cannot read and picks up once it appears', async () => {
+  it('does not miss a change made between the baseline and the first tick', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'watch-'));
+    const file = join(dir, 'a');
+    writeFileSync(file, 'one');
+    const baseline = await digestFiles([file]);
+    writeFileSync(file, 'two');
+    let changes = 0;
+    watch = watchFiles(
+      [file],
+      20,
+      () => void changes++,
+      () => undefined,
+      baseline,
+    );
+    await eventually('the change', async () => (changes === 1 ? true : undefined));
+  });
+
+  it('reports a file it cannot read and picks it up once it appears', async () => {
     dir = mkdtempSync(join(tmpdir(), 'watch-'));
     const file = join(dir, 'missing');
     const errors: unknown[] = [];
@@ -44,13 +63,13 @@ describe('watchFiles', () => {
       () => void changes++,
       (err) => errors.push(err),
     );
-    await sleep(60);
-    expect(errors.length).toBeGreaterThan(0);
-    writeFileSync(file, 'now');
-    await sleep(60);
-    writeFileSync(file, 'changed');
-    await sleep(60);
-    expect(changes).toBe(1);
+    await eventually('a read error', async () => (errors.length > 0 ? true : undefined));
+    // The first successful read becomes the baseline; a later change is reported.
+    let version = 0;
+    await eventually('a change after the file appeared', async () => {
+      writeFileSync(file, `v${version++}`);
+      return changes > 0 ? true : undefined;
+    });
   });
 
   it('reports a failing callback once, not on every tick', async () => {
@@ -65,10 +84,11 @@ describe('watchFiles', () => {
         throw new Error('bad content');
       },
       (err) => errors.push(err),
+      await digestFiles([file]),
     );
-    await sleep(60);
     writeFileSync(file, 'two');
-    await sleep(120);
+    await eventually('the error', async () => (errors.length > 0 ? true : undefined));
+    await sleep(150);
     expect(errors).toHaveLength(1);
   });
 });
