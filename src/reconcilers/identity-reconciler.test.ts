@@ -13,7 +13,6 @@ const state = (over: Partial<ObservedState> = {}): ObservedState => ({
     pod('shop', 'web-1', { meshed: true, sa: 'web' }),
     pod('shop', 'api-1', { meshed: true, sa: 'api' }),
   ],
-  serviceAccounts: [],
   meshObjects: [],
   proxyConfigMaps: [],
   identityCertificates: [],

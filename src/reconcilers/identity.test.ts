@@ -16,7 +16,6 @@ const state = (over: Partial<ObservedState> = {}): ObservedState => ({
     pod('other', 'x', { meshed: true, sa: 'other' }),
     pod('shop', 'long', { meshed: true, sa: 'a'.repeat(240) }),
   ],
-  serviceAccounts: [],
   meshObjects: [],
   proxyConfigMaps: [],
   identityCertificates: [],

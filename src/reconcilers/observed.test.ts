@@ -8,7 +8,6 @@ describe('snapshot', () => {
       services: [{ metadata: { name: 's' } }],
       endpointSlices: [],
       pods: [{ metadata: { name: 'p' } }],
-      serviceAccounts: [],
       meshObjects: [],
       proxyConfigMaps: [],
       identityCertificates: [],

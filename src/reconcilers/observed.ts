@@ -1,11 +1,4 @@
-import type {
-  V1ConfigMap,
-  V1EndpointSlice,
-  V1ObjectMeta,
-  V1Pod,
-  V1Service,
-  V1ServiceAccount,
-} from '@kubernetes/client-node';
+import type { V1ConfigMap, V1EndpointSlice, V1ObjectMeta, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { Condition, MeshConfig } from '../api/crds/index.js';
 
 /**
@@ -47,7 +40,6 @@ export interface ObservedState {
   services: readonly V1Service[];
   endpointSlices: readonly V1EndpointSlice[];
   pods: readonly V1Pod[];
-  serviceAccounts: readonly V1ServiceAccount[];
   meshObjects: readonly MeshObject[];
   /** The `trellis-proxy-config` ConfigMaps that exist now. */
   proxyConfigMaps: readonly V1ConfigMap[];
@@ -61,7 +53,6 @@ export interface ObservedStateReader {
   services(): readonly V1Service[];
   endpointSlices(): readonly V1EndpointSlice[];
   pods(): readonly V1Pod[];
-  serviceAccounts(): readonly V1ServiceAccount[];
   meshObjects(): readonly MeshObject[];
   proxyConfigMaps(): readonly V1ConfigMap[];
   identityCertificates(): readonly Certificate[];
@@ -73,7 +64,6 @@ export function snapshot(reader: ObservedStateReader): ObservedState {
     services: reader.services(),
     endpointSlices: reader.endpointSlices(),
     pods: reader.pods(),
-    serviceAccounts: reader.serviceAccounts(),
     meshObjects: reader.meshObjects(),
     proxyConfigMaps: reader.proxyConfigMaps(),
     identityCertificates: reader.identityCertificates(),
@@ -87,7 +77,6 @@ export function staticReader(state: ObservedState): ObservedStateReader {
     services: () => state.services,
     endpointSlices: () => state.endpointSlices,
     pods: () => state.pods,
-    serviceAccounts: () => state.serviceAccounts,
     meshObjects: () => state.meshObjects,
     proxyConfigMaps: () => state.proxyConfigMaps,
     identityCertificates: () => state.identityCertificates,

@@ -21,7 +21,6 @@ const state = (over: Partial<ObservedState> = {}): ObservedState => ({
     slice('shop', 'web', 'w', [{ name: 'http', port: 8080 }], [{ ip: '198.18.0.2', pod: 'web-1' }]),
   ],
   pods: [pod('shop', 'web-1', { meshed: true, sa: 'web' })],
-  serviceAccounts: [],
   meshObjects: [],
   proxyConfigMaps: [],
   identityCertificates: [],

@@ -26,7 +26,6 @@ const base: ObservedState = {
     pod('batch', 'job', { meshed: true, phase: 'Failed' }),
     pod('api', 'a', { meshed: true }),
   ],
-  serviceAccounts: [],
   meshObjects: [],
   proxyConfigMaps: [],
   identityCertificates: [],
