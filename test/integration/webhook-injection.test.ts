@@ -130,6 +130,42 @@ describe('the injector webhook, through the real API server', () => {
       );
       expect(isInjected(labelled)).toBe(true);
 
+      // The classic layout and the overrides pass the API server's own validation too.
+      const classic = await create(
+        kube,
+        ns,
+        podBody('classic', {
+          labels: { 'trellis.dev/inject': 'true' },
+          annotations: {
+            'trellis.dev/native-sidecar': 'false',
+            'trellis.dev/proxy-memory': '512Mi',
+            'trellis.dev/exclude-outbound-ip-ranges': '169.254.169.254/32',
+          },
+        }),
+      );
+      expect(names(classic)).toEqual({ init: ['trellis-init'], containers: ['trellis-proxy', 'app'] });
+      expect(classic.spec?.containers[0]?.lifecycle?.postStart?.exec?.command).toEqual([
+        'trellis-proxy',
+        'wait-ready',
+        '--timeout=120s',
+      ]);
+      expect(classic.spec?.containers[0]?.resources?.limits?.memory).toBe('512Mi');
+      expect(classic.spec?.initContainers?.[0]?.args).toContain('169.254.169.254/32');
+
+      // A bad override is refused with the reason, not meshed differently.
+      const refused = await kube.core
+        .createNamespacedPod({
+          namespace: ns,
+          body: podBody('bad', {
+            annotations: { 'trellis.dev/inject': 'true', 'trellis.dev/proxy-cpu': 'lots' },
+          }),
+        })
+        .then(
+          () => undefined,
+          (err: unknown) => apiMessage(err),
+        );
+      expect(refused).toContain('trellis: cannot inject (invalid-override): trellis.dev/proxy-cpu: "lots"');
+
       const plain = await create(kube, ns, podBody('plain'));
       expect(isInjected(plain)).toBe(false);
       const optedOut = await create(
@@ -143,7 +179,7 @@ describe('the injector webhook, through the real API server', () => {
       expect(metrics).toContain(
         'trellis_webhook_injections_total{result="injected",reason="pod-annotation"} 1',
       );
-      expect(metrics).toContain('trellis_webhook_injections_total{result="injected",reason="pod-label"} 1');
+      expect(metrics).toContain('trellis_webhook_injections_total{result="injected",reason="pod-label"} 2');
       expect(metrics).toContain('trellis_webhook_injections_total{result="skipped",reason="not-opted-in"} 1');
       expect(metrics).toContain('trellis_webhook_injections_total{result="skipped",reason="opted-out"} 1');
     } finally {
