@@ -140,8 +140,9 @@ export function forwardRequest(
     });
     let connected = false;
     upReq.once('socket', (s) => {
+      // A pooled socket is already connected; only a fresh one is still connecting.
       connected = !s.connecting;
-      s.once('connect', () => (connected = true));
+      if (s.connecting) s.once('connect', () => (connected = true));
     });
     upReq.on('response', (upRes) => {
       res.writeHead(upRes.statusCode ?? 502, endToEnd(upRes.rawHeaders));

@@ -52,15 +52,18 @@ export function makeCa(name = 'trellis-test-ca'): Ca {
   });
 }
 
-/** A workload certificate for `spiffeId`; negative `days` makes one that has already expired. */
-export function issueLeaf(ca: Ca, spiffeId: string, opts: { days?: number } = {}): Leaf {
+/**
+ * A workload certificate for `spiffeId`; negative `days` makes one that has already expired.
+ * `dns` adds a DNS SAN, for peers (nginx, HAProxy) that verify host names.
+ */
+export function issueLeaf(ca: Ca, spiffeId: string, opts: { days?: number; dns?: string } = {}): Leaf {
   return inTemp((dir) => {
     writeFileSync(join(dir, 'ca.crt'), ca.cert);
     writeFileSync(join(dir, 'ca.key'), ca.key);
     writeFileSync(
       join(dir, 'ext'),
       [
-        `subjectAltName=critical,URI:${spiffeId}`,
+        `subjectAltName=critical,URI:${spiffeId}${opts.dns ? `,DNS:${opts.dns}` : ''}`,
         'basicConstraints=critical,CA:FALSE',
         'keyUsage=critical,digitalSignature,keyEncipherment',
         'extendedKeyUsage=serverAuth,clientAuth',
