@@ -97,6 +97,7 @@ describe('Informer', () => {
     informer.start();
     await vi.waitFor(() => expect(api.watches().length).toBeGreaterThanOrEqual(2), wait);
     expect(api.watches()[1]?.query.get('resourceVersion')).toBe('15');
+    expect(informer.streamsOpened).toBeGreaterThanOrEqual(2);
     expect(api.lists()).toHaveLength(1);
     expect(restarts[0]).toBe('watchdog');
   });

@@ -61,6 +61,7 @@ export class Informer<T extends KubernetesObject> implements Cache<T> {
   private state: 'idle' | 'running' | 'backoff' | 'stopped' = 'idle';
   private failures = 0;
   private synced = false;
+  private streams = 0;
   private lastActivity = 0;
   private readonly syncWaiters: Array<() => void> = [];
   private timers: NodeJS.Timeout[] = [];
@@ -136,6 +137,11 @@ export class Informer<T extends KubernetesObject> implements Cache<T> {
     this.connect();
   }
 
+  /** Watch streams opened so far: one per connect, reconnect after the server ends a stream, and re-list. */
+  get streamsOpened(): number {
+    return this.streams;
+  }
+
   /** True once a list has completed: the cache then holds the whole collection. */
   hasSynced(): boolean {
     return this.synced;
@@ -165,6 +171,7 @@ export class Informer<T extends KubernetesObject> implements Cache<T> {
   }
 
   private opened(): void {
+    this.streams++;
     this.lastActivity = Date.now();
     if (this.synced) return;
     this.synced = true;
