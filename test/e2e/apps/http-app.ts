@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+
+/**
+ * The `trellis-e2e/http-app` image: answers every request with who it is, and
+ * lets a test steer it.
+ * - `GET /` → `{ pod, ip, version, uid, gid }`: POD_NAME, POD_IP, VERSION and its own IDs.
+ * - `GET /healthz` → 200 until `POST /sick`, then 500 (for liveness tests).
+ * - `GET /file?path=…` → the file's contents (for volume tests).
+ * On SIGTERM it prints `SIGTERM received`, finishes in-flight requests and exits 0.
+ */
+const port = Number(process.env.PORT ?? 8080);
+let sick = false;
+
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://app');
+  const send = (status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  if (url.pathname === '/healthz') return send(sick ? 500 : 200, { healthy: !sick });
+  if (url.pathname === '/sick' && req.method === 'POST') {
+    sick = true;
+    return send(200, { healthy: false });
+  }
+  if (url.pathname === '/file') {
+    try {
+      return send(200, { content: readFileSync(url.searchParams.get('path') ?? '', 'utf8') });
+    } catch (err) {
+      return send(404, { error: String(err) });
+    }
+  }
+  return send(200, {
+    pod: process.env.POD_NAME,
+    ip: process.env.POD_IP,
+    version: process.env.VERSION ?? 'v1',
+    uid: process.getuid?.(),
+    gid: process.getgid?.(),
+  });
+});
+
+server.listen(port, () => console.log(`listening on ${port} as uid ${process.getuid?.()}`));
+process.once('SIGTERM', () => {
+  console.log('SIGTERM received');
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
+});

@@ -1,0 +1,229 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DiscoveryV1Api, type V1Container, type V1Pod } from '@kubernetes/client-node';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { apiStatus, eventually, type Kube, kube } from '../support/kube.js';
+import { createTestNamespace, deleteNamespace } from '../support/namespace.js';
+import { type NodeAgent, startAgent } from './node-agent/agent.js';
+
+const node = 'trellis-e2e-agent';
+const taint = { key: 'trellis.dev/e2e-agent', value: 'true', effect: 'NoSchedule' };
+const placement = {
+  nodeSelector: { 'kubernetes.io/hostname': node },
+  tolerations: [{ key: taint.key, operator: 'Equal', value: taint.value, effect: taint.effect }],
+};
+const labels = { app: 'web' };
+
+const get = async (url: string, init?: RequestInit) => {
+  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5_000) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+};
+const namespaces = () =>
+  execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => line.split(' ')[0]);
+
+const app: V1Container = {
+  name: 'web',
+  image: 'trellis-e2e/http-app:1.0',
+  ports: [{ name: 'http', containerPort: 8080 }],
+  securityContext: { runAsUser: 1000, runAsGroup: 1000 },
+  env: [
+    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+    { name: 'VERSION', valueFrom: { configMapKeyRef: { name: 'web', key: 'version' } } },
+  ],
+  volumeMounts: [{ name: 'config', mountPath: '/etc/trellis-e2e/config', readOnly: true }],
+  // A slow start on a loaded machine is the startup probe's to wait out, not the liveness probe's.
+  startupProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1, failureThreshold: 120 },
+  readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1 },
+  livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1, failureThreshold: 2 },
+};
+
+describe('the node agent', () => {
+  let k: Kube;
+  let ns: string;
+  let agent: NodeAgent;
+
+  const pods = async () =>
+    (await k.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=web' })).items.filter(
+      (p) => !p.metadata?.deletionTimestamp,
+    );
+  const readyPods = async () => {
+    const all = await pods();
+    const ready = all.filter((p) =>
+      p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+    );
+    return ready.length === 2 && all.length === 2 ? ready : undefined;
+  };
+
+  beforeAll(async () => {
+    k = kube();
+    agent = await startAgent({
+      kubeconfig: inject('kubeconfig'),
+      nodes: [node],
+      taints: [taint],
+      log: pino({ level: 'warn' }),
+      backoff: { baseMs: 500, maxMs: 5_000 },
+    });
+    ns = await createTestNamespace(k, 'agent');
+    await k.core.createNamespacedConfigMap({
+      namespace: ns,
+      body: { metadata: { name: 'web' }, data: { version: 'v7', greeting: 'hello' } },
+    });
+    await k.core.createNamespacedService({
+      namespace: ns,
+      body: {
+        metadata: { name: 'web' },
+        spec: { selector: labels, ports: [{ port: 80, targetPort: 'http' }] },
+      },
+    });
+    await k.apps.createNamespacedDeployment({
+      namespace: ns,
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: {
+              ...placement,
+              terminationGracePeriodSeconds: 5,
+              containers: [app],
+              volumes: [{ name: 'config', configMap: { name: 'web' } }],
+            },
+          },
+        },
+      },
+    });
+  });
+
+  afterAll(async () => {
+    if (ns) {
+      await deleteNamespace(k, ns);
+      // The agent completes the pods' deletion; the namespace goes once they have.
+      await eventually(`namespace ${ns} gone`, async () => {
+        try {
+          await k.core.readNamespace({ name: ns });
+          return undefined;
+        } catch (err) {
+          return apiStatus(err) === 404 ? true : undefined;
+        }
+      }).catch(() => undefined);
+    }
+    await agent?.stop();
+  });
+
+  it('runs a Deployment: Ready pods on the bridge, the Deployment Available, both in the EndpointSlice', async () => {
+    const ready = await eventually('two Ready pods', readyPods, 120_000);
+    for (const pod of ready) {
+      expect(pod.status?.podIP).toMatch(/^198\.18\.0\.\d+$/);
+      expect(pod.status?.containerStatuses?.[0]).toMatchObject({ name: 'web', ready: true, started: true });
+      const { body } = await get(`http://${pod.status?.podIP}:8080/`);
+      // The environment: downward API and a ConfigMap key; the process runs as the pod's user.
+      expect(body).toEqual({
+        pod: pod.metadata?.name,
+        ip: pod.status?.podIP,
+        version: 'v7',
+        uid: 1000,
+        gid: 1000,
+      });
+    }
+    await eventually('Deployment Available', async () => {
+      const d = await k.apps.readNamespacedDeployment({ name: 'web', namespace: ns });
+      const available = d.status?.conditions?.find((c) => c.type === 'Available')?.status === 'True';
+      return available && d.status?.availableReplicas === 2 ? d : undefined;
+    });
+    const addresses = await eventually('EndpointSlice with both pods ready', async () => {
+      const slices = await k.kc.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({
+        namespace: ns,
+        labelSelector: 'kubernetes.io/service-name=web',
+      });
+      const ready = slices.items
+        .flatMap((s) => s.endpoints)
+        .filter((e) => e.conditions?.ready)
+        .flatMap((e) => e.addresses);
+      return ready.length === 2 ? ready.sort() : undefined;
+    });
+    expect(addresses).toEqual(ready.map((p) => p.status?.podIP).sort());
+  });
+
+  it('mounts volumes at their paths and swaps a changed ConfigMap in place', async () => {
+    const [pod] = (await readyPods()) ?? [];
+    const file = (path: string) =>
+      get(`http://${pod?.status?.podIP}:8080/file?path=${encodeURIComponent(path)}`);
+    expect((await file('/etc/trellis-e2e/config/greeting')).body).toEqual({ content: 'hello' });
+    // The projected service-account token the ServiceAccount admission added, from the TokenRequest API.
+    const token = (await file('/var/run/secrets/kubernetes.io/serviceaccount/token')).body.content;
+    expect(String(token).split('.')).toHaveLength(3);
+    expect((await file('/var/run/secrets/kubernetes.io/serviceaccount/namespace')).body).toEqual({
+      content: ns,
+    });
+
+    await k.core.patchNamespacedConfigMap({
+      name: 'web',
+      namespace: ns,
+      body: [{ op: 'replace', path: '/data/greeting', value: 'bonjour' }],
+    });
+    await eventually('the new greeting in the mounted file', async () => {
+      const { body } = await file('/etc/trellis-e2e/config/greeting');
+      return body.content === 'bonjour' ? true : undefined;
+    });
+  });
+
+  it('restarts a container whose liveness probe fails', async () => {
+    const [pod] = (await readyPods()) ?? [];
+    const name = pod?.metadata?.name ?? '';
+    expect(pod?.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+    await get(`http://${pod?.status?.podIP}:8080/sick`, { method: 'POST' });
+    const restarted = await eventually('a restart after the liveness failures', async () => {
+      const p = await k.core.readNamespacedPod({ name, namespace: ns });
+      const status = p.status?.containerStatuses?.[0];
+      return (status?.restartCount ?? 0) >= 1 && status?.ready ? p : undefined;
+    });
+    expect(restarted.status?.containerStatuses?.[0]?.lastState?.terminated).toBeDefined();
+    expect((await get(`http://${restarted.status?.podIP}:8080/healthz`)).status).toBe(200);
+  });
+
+  it('stops a deleted pod with SIGTERM and removes its network namespace', async () => {
+    const [, pod] = (await readyPods()) ?? [];
+    const { name = '', uid = '' } = pod?.metadata ?? {};
+    const netns = agent.netnsOf(uid);
+    expect(netns).toBeDefined();
+    expect(namespaces()).toContain(netns);
+    await k.core.deleteNamespacedPod({ name, namespace: ns });
+    await eventually(`pod ${name} gone`, async () => {
+      try {
+        await k.core.readNamespacedPod({ name, namespace: ns });
+        return undefined;
+      } catch (err) {
+        return apiStatus(err) === 404 ? true : undefined;
+      }
+    });
+    expect(namespaces()).not.toContain(netns);
+    const restarts = pod?.status?.containerStatuses?.[0]?.restartCount ?? 0;
+    const log = readFileSync(join(agent.logDir(pod as V1Pod), 'web', `${restarts}.log`), 'utf8');
+    expect(log).toContain('SIGTERM received');
+    // The ReplicaSet replaces it, and the replacement runs here too.
+    await eventually('two Ready pods again', readyPods, 120_000);
+  });
+
+  it('fails a pod whose image is not in the table with ErrImagePull', async () => {
+    await k.core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { name: 'unknown' },
+        spec: { ...placement, containers: [{ name: 'main', image: 'example.com/nowhere:1' }] },
+      },
+    });
+    const waiting = await eventually('ErrImagePull', async () => {
+      const p = await k.core.readNamespacedPod({ name: 'unknown', namespace: ns });
+      const state = p.status?.containerStatuses?.[0]?.state?.waiting;
+      return state?.reason === 'ErrImagePull' ? state : undefined;
+    });
+    expect(waiting.message).toContain('example.com/nowhere:1');
+  });
+});
