@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
@@ -7,7 +7,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'devcluster/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'devcluster/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'test/e2e/**/*.e2e.test.ts'],
         },
       },
       {
@@ -26,6 +27,16 @@ export default defineConfig({
           include: ['test/dataplane/**/*.test.ts', 'test/support/netns.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          // Pods run by the node agent (test/e2e/node-agent/) on the local control plane; needs root.
+          include: ['test/e2e/**/*.e2e.test.ts'],
+          globalSetup: ['./test/support/cluster-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
         },
       },
     ],
