@@ -11,7 +11,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -183,6 +183,12 @@ async function main() {
   const meshed = `bench-on-${id}`;
   const plain = `bench-off-${id}`;
   const mwcName = `trellis-bench-${id}`;
+  // Latency on a shared machine depends on what else runs: say so next to the figures.
+  console.log(
+    `load average before: ${loadavg()
+      .map((n) => n.toFixed(2))
+      .join(' ')}`,
+  );
   const { child, url } = await startInjector(dir);
   try {
     const webhook = await loadWebhook(url);
@@ -239,6 +245,11 @@ async function main() {
     mkdirSync(join(root, 'bench/results'), { recursive: true });
     writeFileSync(join(root, 'bench/results/webhook.json'), `${JSON.stringify({ rows }, null, 2)}\n`);
     console.log(JSON.stringify({ rows }));
+    console.log(
+      `load average after: ${loadavg()
+        .map((n) => n.toFixed(2))
+        .join(' ')}`,
+    );
   } finally {
     await admission.deleteMutatingWebhookConfiguration({ name: mwcName }).catch(() => undefined);
     await core.deleteNamespace({ name: meshed }).catch(() => undefined);
