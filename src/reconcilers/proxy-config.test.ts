@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { examples } from '../api/crds/examples.js';
 import { parseProxyConfig } from '../api/proxy-config.js';
 import type { ObservedState } from './observed.js';
 import {
@@ -6,6 +7,7 @@ import {
   meshedNamespaces,
   proxyConfigDocument,
   renderProxyConfig,
+  subsetLabelKeys,
 } from './proxy-config.js';
 import { mesh, pod, reorder, service, slice } from './testing/objects.js';
 
@@ -106,5 +108,37 @@ describe('renderProxyConfig', () => {
     const out = renderProxyConfig(bad);
     expect(out).toMatchObject({ ok: false, reason: 'Invalid' });
     if (!out.ok) expect(out.message).toContain('services.0.clusterIps.0');
+  });
+});
+
+describe('subsetLabelKeys', () => {
+  const dp = (spec: unknown, name = 'dp') => ({
+    apiVersion: 'trellis.dev/v1alpha1',
+    kind: 'DestinationPolicy' as const,
+    metadata: { name, namespace: 'shop' },
+    spec,
+  });
+
+  it('collects the label keys of valid DestinationPolicies’ subsets only', () => {
+    const objects = [
+      dp(examples.DestinationPolicy),
+      dp({ service: 'x', subsets: [{ name: 'a', labels: { track: 'canary' } }] }, 'b'),
+      dp({ service: 'x', subsets: [{ name: 'BAD', labels: { ignored: 'x' } }] }, 'c'),
+    ];
+    expect([...subsetLabelKeys({ meshObjects: objects })].sort()).toEqual(['track', 'version']);
+  });
+
+  it('puts those labels on endpoints', () => {
+    const labelled = {
+      ...base,
+      pods: [pod('shop', 'web-1', { meshed: true, sa: 'web', labels: { version: 'v1', app: 'web' } })],
+      meshObjects: [dp(examples.DestinationPolicy)],
+    };
+    const d = desiredProxyConfig(labelled, 'shop');
+    if (!d?.ok) throw new Error('not ok');
+    const parsed = parseProxyConfig(d.json);
+    if (!parsed.ok) throw new Error(parsed.error);
+    const web = parsed.config.services.find((s) => s.name === 'web');
+    expect(web?.endpoints[0]?.labels).toEqual({ version: 'v1' });
   });
 });

@@ -3,6 +3,7 @@ import { type ProxyConfigInput, proxyConfig, type Service } from '../api/proxy-c
 import { canonicalJson, contentHash } from './canonical-json.js';
 import { activeMeshedPods } from './meshed.js';
 import type { ObservedState } from './observed.js';
+import { validDestinationPolicies } from './policy-conditions.js';
 import { desiredServices } from './services.js';
 
 /** A ConfigMap's data may hold at most 1 MiB; etcd refuses more. */
@@ -72,6 +73,14 @@ export function renderProxyConfig(
   return { namespace: doc.namespace, ok: true, json, hash, bytes };
 }
 
+/** Label keys any valid DestinationPolicy's subsets select on: the only endpoint labels shipped. */
+export function subsetLabelKeys(state: Pick<ObservedState, 'meshObjects'>): Set<string> {
+  const keys = validDestinationPolicies(state.meshObjects).flatMap((p) =>
+    (p.spec.subsets ?? []).flatMap((s) => Object.keys(s.labels)),
+  );
+  return new Set(keys);
+}
+
 /**
  * The proxy config of one namespace, or undefined when it needs none: the mesh is not installed, or
  * no meshed pod runs there.
@@ -83,6 +92,6 @@ export function desiredProxyConfig(
 ): DesiredProxyConfig | undefined {
   const mesh = state.meshConfig;
   if (!mesh || !meshedNamespaces(state).includes(namespace)) return undefined;
-  const services = desiredServices(state, mesh.spec.trustDomain);
+  const services = desiredServices(state, mesh.spec.trustDomain, subsetLabelKeys(state));
   return renderProxyConfig(proxyConfigDocument(namespace, mesh, services), limitBytes);
 }

@@ -9,6 +9,8 @@ const web = service('shop', 'web', '198.19.0.10', [
   { name: 'dns', port: 53, protocol: 'UDP' },
 ]);
 
+const keys = new Set(['app', 'version', 'a', 'b']);
+
 describe('desiredServices', () => {
   it('maps a Service and its slices to ClusterIP, ports and endpoints with target ports by name', () => {
     const state = {
@@ -33,7 +35,7 @@ describe('desiredServices', () => {
         pod('shop', 'web-2', { labels: { app: 'web' } }),
       ],
     };
-    expect(desiredServices(state, 'example.org')).toEqual([
+    expect(desiredServices(state, 'example.org', keys)).toEqual([
       {
         name: 'web',
         namespace: 'shop',
@@ -69,9 +71,9 @@ describe('desiredServices', () => {
     ['headless Service has no ClusterIP', service('a', 's', 'None', [{ port: 80 }]), []],
     ['IPv6 ClusterIP is dropped', service('a', 's', 'fd00::1', [{ port: 80 }]), []],
   ])('%s', (_name, svc, clusterIps) => {
-    expect(desiredServices({ services: [svc], endpointSlices: [], pods: [] }, 'td')[0]?.clusterIps).toEqual(
-      clusterIps,
-    );
+    expect(
+      desiredServices({ services: [svc], endpointSlices: [], pods: [] }, 'td', keys)[0]?.clusterIps,
+    ).toEqual(clusterIps);
   });
 
   it('leaves out ExternalName Services', () => {
@@ -79,14 +81,14 @@ describe('desiredServices', () => {
       metadata: { namespace: 'a', name: 'ext' },
       spec: { type: 'ExternalName', externalName: 'x.org' },
     };
-    expect(desiredServices({ services: [ext], endpointSlices: [], pods: [] }, 'td')).toEqual([]);
+    expect(desiredServices({ services: [ext], endpointSlices: [], pods: [] }, 'td', keys)).toEqual([]);
   });
 
   it('reads the opaque-ports annotation', () => {
     const svc = service('a', 'db', '198.19.0.2', [{ name: 'http', port: 5432 }], {
       'trellis.dev/opaque-ports': '5432',
     });
-    expect(desiredServices({ services: [svc], endpointSlices: [], pods: [] }, 'td')[0]?.ports).toEqual([
+    expect(desiredServices({ services: [svc], endpointSlices: [], pods: [] }, 'td', keys)[0]?.ports).toEqual([
       { name: 'http', port: 5432, protocol: 'tcp' },
     ]);
   });
@@ -105,7 +107,7 @@ describe('desiredServices', () => {
       ],
       pods: [],
     };
-    expect(desiredServices(state, 'td')[0]?.endpoints).toEqual([
+    expect(desiredServices(state, 'td', keys)[0]?.endpoints).toEqual([
       { ip: '198.18.0.1', ports: { http: 8080, metrics: 9091 }, ready: true, labels: {} },
     ]);
   });
@@ -139,17 +141,36 @@ describe('desiredServices', () => {
       pod('shop', 'p2', { meshed: true }),
       pod('shop', 'p3'),
     ];
-    const one = canonicalJson(desiredServices({ services, endpointSlices, pods }, 'td'));
+    const one = canonicalJson(desiredServices({ services, endpointSlices, pods }, 'td', keys));
     const two = canonicalJson(
       desiredServices(
         { services: reorder(services), endpointSlices: reorder(endpointSlices), pods: reorder(pods) },
         'td',
+        keys,
       ),
     );
     expect(two).toBe(one);
     // And without canonical key sorting too: the builder itself orders keys and arrays.
-    expect(JSON.stringify(desiredServices({ services: reorder(services), endpointSlices, pods }, 'td'))).toBe(
-      JSON.stringify(desiredServices({ services, endpointSlices: reorder(endpointSlices), pods }, 'td')),
+    expect(
+      JSON.stringify(desiredServices({ services: reorder(services), endpointSlices, pods }, 'td', keys)),
+    ).toBe(
+      JSON.stringify(
+        desiredServices({ services, endpointSlices: reorder(endpointSlices), pods }, 'td', keys),
+      ),
     );
+  });
+
+  it('ships only the pod labels whose keys some subset selects on', () => {
+    const state = {
+      services: [web],
+      endpointSlices: [
+        slice('shop', 'web', 'a', [{ name: 'http', port: 8080 }], [{ ip: '198.18.0.1', pod: 'p' }]),
+      ],
+      pods: [pod('shop', 'p', { labels: { version: 'v2', 'pod-template-hash': 'abc', app: 'web' } })],
+    };
+    expect(desiredServices(state, 'td', new Set(['version']))[0]?.endpoints[0]?.labels).toEqual({
+      version: 'v2',
+    });
+    expect(desiredServices(state, 'td', new Set())[0]?.endpoints[0]?.labels).toEqual({});
   });
 });

@@ -33,12 +33,13 @@ function endpointFor(
   ports: Record<string, number>,
   pod: V1Pod | undefined,
   trustDomain: string,
+  labelKeys: ReadonlySet<string>,
 ): Endpoint {
   const ep: Endpoint = { ip, ports, ready, labels: {} };
   if (!pod) return ep;
   ep.pod = pod.metadata?.name;
   ep.workload = workloadOf(pod);
-  ep.labels = sortedRecord(Object.entries(pod.metadata?.labels ?? {}));
+  ep.labels = sortedRecord(Object.entries(pod.metadata?.labels ?? {}).filter(([k]) => labelKeys.has(k)));
   if (isMeshed(pod)) {
     ep.identity = spiffeId(trustDomain, pod.metadata?.namespace ?? '', serviceAccountOf(pod));
   }
@@ -53,6 +54,7 @@ function endpointsOf(
   slices: readonly V1EndpointSlice[],
   pods: Map<string, V1Pod>,
   trustDomain: string,
+  labelKeys: ReadonlySet<string>,
 ): Endpoint[] {
   const byIp = new Map<string, Endpoint>();
   for (const slice of slices) {
@@ -73,7 +75,7 @@ function endpointsOf(
           seen.ports = sortedRecord([...Object.entries(seen.ports), ...ports]);
           seen.ready ||= ready;
         } else {
-          byIp.set(ip, endpointFor(ip, ready, sortedRecord(ports), pod, trustDomain));
+          byIp.set(ip, endpointFor(ip, ready, sortedRecord(ports), pod, trustDomain, labelKeys));
         }
       }
     }
@@ -85,6 +87,9 @@ function endpointsOf(
  * The `services` section: every Service with its IPv4 ClusterIPs, TCP ports (protocol detected) and
  * endpoints, sorted by namespace and name. ExternalName Services have no address the proxy could
  * match and are left out; UDP and SCTP ports are left out because the proxy captures TCP only.
+ * Endpoint labels are the pod's labels whose keys are in `labelKeys` (those some subset selects on):
+ * subsets match exactly as with every label, and the document stays small (per-pod labels such as
+ * pod-template-hash would cost ~15% of its size for nothing).
  */
 export function desiredServices(
   state: {
@@ -93,6 +98,7 @@ export function desiredServices(
     pods: readonly V1Pod[];
   },
   trustDomain: string,
+  labelKeys: ReadonlySet<string>,
 ): Service[] {
   const pods = new Map(state.pods.map((p) => [nsName(p.metadata?.namespace, p.metadata?.name), p]));
   const slicesByService = new Map<string, V1EndpointSlice[]>();
@@ -119,7 +125,13 @@ export function desiredServices(
       })
       .sort((a, b) => a.port - b.port || byName(a.name, b.name));
     const slices = slicesByService.get(nsName(namespace, name)) ?? [];
-    out.push({ name, namespace, clusterIps, ports, endpoints: endpointsOf(slices, pods, trustDomain) });
+    out.push({
+      name,
+      namespace,
+      clusterIps,
+      ports,
+      endpoints: endpointsOf(slices, pods, trustDomain, labelKeys),
+    });
   }
   return out.sort((a, b) => byName(a.namespace, b.namespace) || byName(a.name, b.name));
 }

@@ -91,7 +91,8 @@ describe('proxy-config reconciler against the API server', () => {
             ready: true,
             pod: 'web-1',
             workload: 'web-1',
-            labels: { app: 'web-1' },
+            // No DestinationPolicy selects on a label yet, so none is shipped.
+            labels: {},
             identity: `spiffe://cluster.local/ns/${ns}/sa/default`,
           },
         ],
