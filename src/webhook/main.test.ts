@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -64,6 +64,12 @@ describe('the injector command', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  }, 30_000);
+
+  it('exits 2 naming an unknown flag', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', main, '--cert', '/x'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("injector: Unknown option '--cert'");
   }, 30_000);
 
   it('exits 1 when it cannot load its certificate', async () => {

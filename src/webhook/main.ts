@@ -2,23 +2,32 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { startInjector } from './injector.js';
 
+function flags() {
+  try {
+    return parseArgs({ options }).values;
+  } catch (err) {
+    // A wrong flag is a deployment mistake: one line saying which, not a stack trace.
+    process.stderr.write(`injector: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
 /**
  * The `injector` command of the control-plane image. Flags win over env
  * (the operator's Deployment sets env).
  */
-const { values } = parseArgs({
-  options: {
-    settings: { type: 'string', default: process.env.TRELLIS_INJECTOR_SETTINGS },
-    'cert-dir': {
-      type: 'string',
-      default: process.env.TRELLIS_INJECTOR_CERT_DIR ?? '/etc/trellis/injector/tls',
-    },
-    host: { type: 'string', default: process.env.TRELLIS_INJECTOR_HOST ?? '0.0.0.0' },
-    port: { type: 'string', default: process.env.TRELLIS_INJECTOR_PORT ?? '9443' },
-    kubeconfig: { type: 'string', default: process.env.TRELLIS_INJECTOR_KUBECONFIG ?? 'in-cluster' },
-    'drain-seconds': { type: 'string', default: '5' },
+const options = {
+  settings: { type: 'string', default: process.env.TRELLIS_INJECTOR_SETTINGS },
+  'cert-dir': {
+    type: 'string',
+    default: process.env.TRELLIS_INJECTOR_CERT_DIR ?? '/etc/trellis/injector/tls',
   },
-});
+  host: { type: 'string', default: process.env.TRELLIS_INJECTOR_HOST ?? '0.0.0.0' },
+  port: { type: 'string', default: process.env.TRELLIS_INJECTOR_PORT ?? '9443' },
+  kubeconfig: { type: 'string', default: process.env.TRELLIS_INJECTOR_KUBECONFIG ?? 'in-cluster' },
+  'drain-seconds': { type: 'string', default: '5' },
+} as const;
+const values = flags();
 
 const logger = pino({ level: process.env.TRELLIS_LOG_LEVEL ?? 'info' });
 const port = Number(values.port);
