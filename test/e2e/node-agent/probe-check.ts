@@ -68,10 +68,20 @@ function tcpCheck(host: string, port: number, timeoutMs: number): Promise<boolea
 export function healthRequest(service: string): Buffer {
   const name = Buffer.from(service);
   // Field 1 (service), wire type 2; the gRPC frame: not compressed, 4-byte big-endian length.
-  const message = name.length ? Buffer.concat([Buffer.from([0x0a, name.length]), name]) : Buffer.alloc(0);
+  const message = name.length
+    ? Buffer.concat([Buffer.from([0x0a, ...varint(name.length)]), name])
+    : Buffer.alloc(0);
   const header = Buffer.alloc(5);
   header.writeUInt32BE(message.length, 1);
   return Buffer.concat([header, message]);
+}
+
+function varint(n: number): number[] {
+  const bytes: number[] = [];
+  for (let v = n; ; v >>>= 7) {
+    if (v < 0x80) return [...bytes, v];
+    bytes.push((v & 0x7f) | 0x80);
+  }
 }
 
 /** The status of a framed HealthCheckResponse (field 1, varint), or undefined when it has none. */
