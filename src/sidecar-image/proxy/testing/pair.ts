@@ -32,6 +32,8 @@ export async function startPair(opts: {
   config?: Partial<ProxyConfigInput>;
   limits?: HttpLimits;
   endpointPort?: number;
+  /** Where the server pod's proxy sends its connections instead of `app` (another kind of app). */
+  appPort?: number;
 }) {
   const ca = makeCa();
   const closers: (() => void)[] = [];
@@ -47,7 +49,7 @@ export async function startPair(opts: {
     config: testConfig(),
     leaf: issueLeaf(ca, ids.server),
     podIp: '127.0.0.2',
-    dst: () => ({ address: '127.0.0.2', port: appPort }),
+    dst: () => ({ address: '127.0.0.2', port: opts.appPort ?? appPort }),
   });
   const serverPools = new Pools(server.ctx);
   const inbound: Server = createInboundServer(
@@ -104,6 +106,7 @@ export async function startPair(opts: {
     url: `http://127.0.0.1:${port}`,
     client,
     server,
+    serverInboundPort: inboundPort,
     peerConnections: () => peerConnections,
     close: () => {
       for (const c of closers) c();

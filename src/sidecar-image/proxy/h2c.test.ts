@@ -1,0 +1,49 @@
+import { type Http2Server, connect as h2connect, createServer as h2server } from 'node:http2';
+import { afterEach, describe, expect, it } from 'vitest';
+import { listen } from './testing/harness.js';
+import { startPair } from './testing/pair.js';
+
+/**
+ * h2c (and so gRPC) from the app: detected by its preface and carried as
+ * opaque TCP over mTLS between the proxies, many streams on one connection.
+ */
+describe('h2c through a proxy pair', () => {
+  const closers: (() => void)[] = [];
+  afterEach(() => {
+    for (const c of closers.splice(0)) c();
+  });
+
+  it('carries concurrent h2c streams, gRPC-style trailers included', async () => {
+    const app: Http2Server = h2server();
+    app.on('stream', (stream, headers) => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end(`echo ${headers[':path']}`);
+    });
+    const appPort = await listen(app);
+    closers.push(() => app.close());
+    // The pair's own HTTP/1 app is unused: the server proxy's original destination is the h2c app.
+    const pair = await startPair({ app: (_req, res) => res.end(), appPort });
+    closers.push(pair.close);
+
+    const client = h2connect(`http://127.0.0.1:${pair.port}`);
+    closers.push(() => client.close());
+    const call = (path: string) =>
+      new Promise<{ body: string; trailers: Record<string, unknown> }>((resolve, reject) => {
+        const req = client.request({ ':path': path, ':method': 'POST', 'content-type': 'application/grpc' });
+        let body = '';
+        let trailers: Record<string, unknown> = {};
+        req.setEncoding('utf8');
+        req.on('data', (d: string) => (body += d));
+        req.on('trailers', (t) => (trailers = t));
+        req.on('end', () => resolve({ body, trailers }));
+        req.on('error', reject);
+        req.end();
+      });
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => call(`/svc/Method${i}`)));
+    expect(results.map((r) => r.body)).toEqual(Array.from({ length: 10 }, (_, i) => `echo /svc/Method${i}`));
+    expect(results.every((r) => r.trailers['grpc-status'] === '0')).toBe(true);
+    const tcp = (await pair.client.ctx.metrics.tcpOpened.get()).values;
+    expect(tcp.map((v) => [v.labels.tls, v.value])).toEqual([['mtls', 1]]);
+  });
+});
