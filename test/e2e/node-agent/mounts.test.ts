@@ -62,7 +62,7 @@ describe('mountPrologue', () => {
   });
 
   it('overlays only the outermost of nested ancestors', () => {
-    const nested = { ...host, '/etc/ssl': '/etc/ssl' };
+    const nested: Record<string, string> = { ...host, '/etc/ssl': '/etc/ssl' };
     const script = mountPrologue(
       [
         { source: '/s/a', target: '/etc/x/a', readOnly: false, file: false },
