@@ -33,13 +33,22 @@ describe('policyVerdicts', () => {
       'SubsetNotFound',
     ],
     [
-      'route with a regex JavaScript cannot compile',
+      'route with a regex that does not compile',
       route({
         rules: [{ matches: [{ path: { regex: '(unclosed' } }], destinations: [{ service: 'reviews' }] }],
       }),
       'False',
       'Unknown',
-      'Invalid',
+      'InvalidRegex',
+    ],
+    [
+      'route with a look-ahead (JavaScript runs it, RE2 has none)',
+      route({
+        rules: [{ matches: [{ path: { regex: '/a(?=b)' } }], destinations: [{ service: 'reviews' }] }],
+      }),
+      'False',
+      'Unknown',
+      'InvalidRegex',
     ],
     ['route failing our schema', route({ rules: [] }), 'False', 'Unknown', 'Invalid'],
     ['policy for a service that exists', dp, 'True', 'True', 'ResolvedRefs'],

@@ -9,6 +9,7 @@ import {
   type TrafficRouteSpec,
   trafficRouteSpec,
 } from '../api/crds/index.js';
+import { re2Error } from '../sidecar-image/proxy/policy/re2.js';
 import type { MeshObject } from './observed.js';
 
 const specSchemas: Record<MeshObject['kind'], z.ZodType> = {
@@ -33,20 +34,19 @@ function regexes(value: unknown, path: string): Array<[string, string]> {
 
 /**
  * What the API server cannot check: the spec against our own schema (a CRD installed by an older
- * release may let more through) and each regex compiled the way the proxy will compile it.
+ * release may let more through) and each regex read the way the proxy will read it (RE2 subset).
  */
-export function validateSpec(obj: MeshObject): { ok: true; spec: unknown } | { ok: false; message: string } {
+export function validateSpec(
+  obj: MeshObject,
+): { ok: true; spec: unknown } | { ok: false; reason: 'Invalid' | 'InvalidRegex'; message: string } {
   const parsed = specSchemas[obj.kind].safeParse(obj.spec);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `spec.${i.path.join('.')}: ${i.message}`);
-    return { ok: false, message: issues.join('; ') };
+    return { ok: false, reason: 'Invalid', message: issues.join('; ') };
   }
   for (const [path, source] of regexes(parsed.data, 'spec')) {
-    try {
-      new RegExp(source);
-    } catch (err) {
-      return { ok: false, message: `${path}: ${(err as Error).message}` };
-    }
+    const error = re2Error(source);
+    if (error) return { ok: false, reason: 'InvalidRegex', message: `${path}: ${error}` };
   }
   return { ok: true, spec: parsed.data };
 }
@@ -93,10 +93,10 @@ export function policyVerdicts(obj: MeshObject, refs: Refs): { accepted: Verdict
   const valid = validateSpec(obj);
   if (!valid.ok) {
     return {
-      accepted: { status: 'False', reason: 'Invalid', message: `not in effect: ${valid.message}` },
+      accepted: { status: 'False', reason: valid.reason, message: `not in effect: ${valid.message}` },
       resolvedRefs: {
         status: 'Unknown',
-        reason: 'Invalid',
+        reason: valid.reason,
         message: 'references are not checked: the spec is invalid',
       },
     };
