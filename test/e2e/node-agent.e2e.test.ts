@@ -162,6 +162,9 @@ describe('the node agent', () => {
     expect((await file('/var/run/secrets/kubernetes.io/serviceaccount/namespace')).body).toEqual({
       content: ns,
     });
+    // The token, the CA and KUBERNETES_SERVICE_HOST/PORT work as in a cluster: 198.18.0.1:443 reaches the API server.
+    const { body: who } = await get(`http://${pod?.status?.podIP}:8080/whoami`);
+    expect(who).toEqual({ user: `system:serviceaccount:${ns}:default` });
 
     await k.core.patchNamespacedConfigMap({
       name: 'web',
@@ -209,6 +212,80 @@ describe('the node agent', () => {
     expect(log).toContain('SIGTERM received');
     // The ReplicaSet replaces it, and the replacement runs here too.
     await eventually('two Ready pods again', readyPods, 120_000);
+  });
+
+  it('runs init containers in order with a native sidecar kept running, then the container', async () => {
+    await k.core.createNamespacedSecret({
+      namespace: ns,
+      body: { metadata: { name: 'staged' }, stringData: { key: 'k3y' } },
+    });
+    const work = { name: 'work', mountPath: '/var/lib/trellis-e2e-work' };
+    const step = (name: string): V1Container => ({
+      name,
+      image: 'trellis-e2e/http-app',
+      command: ['sh', '-c', `echo ${name} >> ${work.mountPath}/order`],
+      volumeMounts: [work],
+    });
+    await k.core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { name: 'staged', labels: { role: 'staged' } },
+        spec: {
+          ...placement,
+          terminationGracePeriodSeconds: 2,
+          initContainers: [
+            step('first'),
+            {
+              name: 'sidecar',
+              image: 'trellis-e2e/http-app',
+              restartPolicy: 'Always',
+              env: [{ name: 'PORT', value: '8081' }],
+              startupProbe: { tcpSocket: { port: 8081 }, periodSeconds: 1, failureThreshold: 120 },
+              readinessProbe: { httpGet: { path: '/healthz', port: 8081 }, periodSeconds: 1 },
+            },
+            step('second'),
+          ],
+          containers: [
+            {
+              ...app,
+              env: [{ name: 'VERSION', valueFrom: { secretKeyRef: { name: 'staged', key: 'key' } } }],
+              volumeMounts: [
+                work,
+                { name: 'info', mountPath: '/etc/trellis-e2e/info' },
+                { name: 'secret', mountPath: '/etc/trellis-e2e/secret' },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'work', emptyDir: {} },
+            {
+              name: 'info',
+              downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] },
+            },
+            { name: 'secret', secret: { secretName: 'staged' } },
+          ],
+        },
+      },
+    });
+    const pod = await eventually(
+      'the staged pod Ready',
+      async () => {
+        const p = await k.core.readNamespacedPod({ name: 'staged', namespace: ns });
+        return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? p : undefined;
+      },
+      120_000,
+    );
+    const init = Object.fromEntries((pod.status?.initContainerStatuses ?? []).map((c) => [c.name, c]));
+    expect(init.first?.state?.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    expect(init.second?.state?.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    expect(init.sidecar).toMatchObject({ ready: true, started: true, state: { running: expect.anything() } });
+    const ip = pod.status?.podIP;
+    const file = async (path: string) => (await get(`http://${ip}:8080/file?path=${path}`)).body.content;
+    expect(await file(`${work.mountPath}/order`)).toBe('first\nsecond\n');
+    expect(await file('/etc/trellis-e2e/info/labels')).toBe('role="staged"');
+    expect(await file('/etc/trellis-e2e/secret/key')).toBe('k3y');
+    expect((await get(`http://${ip}:8080/`)).body.version).toBe('k3y');
+    expect((await get(`http://${ip}:8081/healthz`)).status).toBe(200);
   });
 
   it('fails a pod whose image is not in the table with ErrImagePull', async () => {

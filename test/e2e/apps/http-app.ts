@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 
 /**
  * The `trellis-e2e/http-app` image: answers every request with who it is, and
@@ -7,6 +8,8 @@ import http from 'node:http';
  * - `GET /` → `{ pod, ip, version, uid, gid }`: POD_NAME, POD_IP, VERSION and its own IDs.
  * - `GET /healthz` → 200 until `POST /sick`, then 500 (for liveness tests).
  * - `GET /file?path=…` → the file's contents (for volume tests).
+ * - `GET /whoami` → who the API server says its service-account token is, asked as an
+ *   in-cluster client asks: KUBERNETES_SERVICE_HOST/PORT, the mounted token and CA.
  * On SIGTERM it prints `SIGTERM received`, finishes in-flight requests and exits 0.
  */
 const port = Number(process.env.PORT ?? 8080);
@@ -30,6 +33,13 @@ const server = http.createServer((req, res) => {
       return send(404, { error: String(err) });
     }
   }
+  if (url.pathname === '/whoami') {
+    whoami().then(
+      (user) => send(200, { user }),
+      (err: unknown) => send(502, { error: String(err) }),
+    );
+    return;
+  }
   return send(200, {
     pod: process.env.POD_NAME,
     ip: process.env.POD_IP,
@@ -38,6 +48,39 @@ const server = http.createServer((req, res) => {
     gid: process.getgid?.(),
   });
 });
+
+const serviceAccount = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+function whoami(): Promise<string> {
+  const body = JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        host: process.env.KUBERNETES_SERVICE_HOST,
+        port: process.env.KUBERNETES_SERVICE_PORT,
+        method: 'POST',
+        path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+        ca: readFileSync(`${serviceAccount}/ca.crt`),
+        headers: {
+          authorization: `Bearer ${readFileSync(`${serviceAccount}/token`, 'utf8')}`,
+          'content-type': 'application/json',
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => {
+          const review = JSON.parse(text) as { status?: { userInfo?: { username?: string } } };
+          resolve(review.status?.userInfo?.username ?? `HTTP ${res.statusCode}: ${text}`);
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 server.listen(port, () => console.log(`listening on ${port} as uid ${process.getuid?.()}`));
 process.once('SIGTERM', () => {
