@@ -64,6 +64,7 @@ export const weightedDestination = z.strictObject({
   ...serviceRef,
   weight: z.number().int().min(0).max(100),
 });
+export type WeightedDestination = z.infer<typeof weightedDestination>;
 
 export const retryOn = [
   '5xx',
