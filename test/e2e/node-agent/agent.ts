@@ -14,6 +14,7 @@ import pino, { type Logger } from 'pino';
 import { createPodNetwork, type PodNetwork } from '../../support/netns.js';
 import { type Forwarder, forwardApiServer } from './api-forwarder.js';
 import type { ObjectData } from './env.js';
+import { takeLock } from './lock.js';
 import { Mirror } from './mirror.js';
 import { type NodeRegistration, registerNode } from './node-registration.js';
 import { PodWorker } from './pod-worker.js';
@@ -64,6 +65,7 @@ export async function startAgent(opts: AgentOptions): Promise<NodeAgent> {
   const netnsNames = new Map<string, string>();
   let podCount = 0;
 
+  const release = takeLock(join(tmpdir(), 'trellis-node-agent.lock'));
   const cleanups: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) {
@@ -72,6 +74,7 @@ export async function startAgent(opts: AgentOptions): Promise<NodeAgent> {
   };
 
   try {
+    cleanups.push(async () => release());
     const network: PodNetwork = await createPodNetwork({
       name: 'nagent',
       subnet: '198.18.0.0/24',

@@ -49,7 +49,8 @@ export class PodWorker {
   private pod: V1Pod;
   private readonly init: ContainerRunner[] = [];
   private readonly main: ContainerRunner[] = [];
-  private netns: Pod | undefined;
+  /** The pod's network namespace once asked for: teardown waits for it, so one being made is not leaked. */
+  private sandbox: Promise<Pod> | undefined;
   private readonly record: PodRecord;
   private stopping = false;
   private terminating: Promise<void> | undefined;
@@ -117,7 +118,8 @@ export class PodWorker {
     const left = Math.max(deadline - Date.now(), 2_000);
     await Promise.all(this.init.filter((c) => c.record.sidecar).map((c) => c.stop(left)));
     await this.volumeSync;
-    if (this.netns) await this.deps.network.removePod(this.netns);
+    const netns = await this.sandbox?.catch(() => undefined);
+    if (netns) await this.deps.network.removePod(netns);
     await rm(this.deps.podDir, { recursive: true, force: true });
     log.info('pod stopped and cleaned up');
     if (objectGone) return;
@@ -178,8 +180,9 @@ export class PodWorker {
       return;
     }
 
-    const netns = await this.deps.network.addPod(this.deps.netnsName);
-    this.netns = netns;
+    if (this.stopping) return;
+    this.sandbox = this.deps.network.addPod(this.deps.netnsName);
+    const netns = await this.sandbox;
     this.record.podIP = netns.ip;
     for (const c of spec.initContainers ?? [])
       this.init.push(new ContainerRunner(c, ctx(netns), c.restartPolicy === 'Always'));
