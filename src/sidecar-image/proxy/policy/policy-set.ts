@@ -35,7 +35,7 @@ export class RouteRuntime {
     readonly rules: readonly RuleRuntime[],
   ) {}
 
-  /** The first rule that matches, or undefined: then the request goes where it was addressed. */
+  /** The first rule that matches, or undefined: answer 404 with flag NR, as Istio does. */
   select(req: RequestView): RuleRuntime | undefined {
     const i = this.matcher.match(req);
     return i < 0 ? undefined : this.rules[i];

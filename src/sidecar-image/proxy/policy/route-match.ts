@@ -63,8 +63,8 @@ function matchHolds(m: CompiledMatch, req: RequestView): boolean {
 
 /**
  * The rules of one service route, compiled. `match` returns the index of the first rule with a
- * match that holds (a rule without matches takes every request), or -1: then the proxy sends the
- * request to the service it was addressed to, as without a route.
+ * match that holds (a rule without matches takes every request), or -1: a service with a route and
+ * no rule for the request answers 404 with flag NR, as Istio does.
  */
 export class RouteMatcher {
   private constructor(private readonly rules: ReadonlyArray<readonly CompiledMatch[]>) {}
