@@ -135,6 +135,11 @@ describe('answering an AdmissionReview', () => {
     ],
     ['a pod that is a list', withObject([]), 'invalid pod in request.object'],
     [
+      'ports that are not a list',
+      withObject({ spec: { containers: [{ name: 'a', ports: 'x' }] } }),
+      'spec.containers.0.ports',
+    ],
+    [
       'labels that are not strings',
       withObject({ metadata: { labels: { a: 1 } }, spec: { containers: [{ name: 'a' }] } }),
       'metadata.labels.a',

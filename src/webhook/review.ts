@@ -24,6 +24,14 @@ export type AdmissionReview = z.infer<typeof admissionReview>;
 
 const stringMap = z.record(z.string(), z.string());
 const named = z.looseObject({ name: z.string().min(1) });
+const probe = z.looseObject({}).optional();
+const container = named.extend({
+  ports: z.array(z.looseObject({ containerPort: z.number().int(), name: z.string().optional() })).optional(),
+  livenessProbe: probe,
+  readinessProbe: probe,
+  startupProbe: probe,
+  securityContext: z.looseObject({ runAsUser: z.number().int().optional() }).optional(),
+});
 /** The parts of a pod the injector reads; everything else passes through untouched. */
 const pod = z.looseObject({
   metadata: z
@@ -34,8 +42,8 @@ const pod = z.looseObject({
     })
     .optional(),
   spec: z.looseObject({
-    containers: z.array(named).min(1),
-    initContainers: z.array(named).optional(),
+    containers: z.array(container).min(1),
+    initContainers: z.array(container).optional(),
     volumes: z.array(named).optional(),
     hostNetwork: z.boolean().optional(),
     serviceAccountName: z.string().optional(),

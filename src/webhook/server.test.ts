@@ -118,9 +118,9 @@ describe('the injector server', () => {
   it('answers 500 for a pod it cannot handle, counts it, and keeps serving', async () => {
     const { port, metrics } = await serve();
     const review = recordedReview('pod-create');
-    const spec = review.request.object.spec as { containers: { ports: unknown }[] };
-    // Passes the review schema (which reads little of the pod) but no API server would send it.
-    if (spec.containers[0]) spec.containers[0].ports = 'not a list';
+    const spec = review.request.object.spec as { containers: { readinessProbe: unknown }[] };
+    // Passes the review schema (which checks only what it must) but no API server would send it.
+    if (spec.containers[0]) spec.containers[0].readinessProbe = { httpGet: { port: 8080, httpHeaders: 'x' } };
     const res = await call(port, 'POST', '/inject', JSON.stringify(review));
     expect(res.status).toBe(500);
     expect(await metrics.registry.metrics()).toContain(
