@@ -34,6 +34,8 @@ export default defineConfig({
           name: 'e2e',
           // Pods run by the node agent (test/e2e/node-agent/) on the local control plane; needs root.
           include: ['test/e2e/**/*.e2e.test.ts'],
+          // One node agent per machine (its network is one bridge): files take turns.
+          fileParallelism: false,
           globalSetup: ['./test/support/cluster-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
