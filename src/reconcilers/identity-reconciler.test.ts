@@ -51,6 +51,12 @@ describe('IdentityReconciler', () => {
     expect(w.applied).toHaveLength(2);
   });
 
+  it('reapplies Certificates owned by an earlier MeshConfig', async () => {
+    const first = (await run(state())).applied as Certificate[];
+    const w = await run(state({ meshConfig: mesh({}, 'new-uid'), identityCertificates: first }));
+    expect(w.applied).toHaveLength(2);
+  });
+
   it('removes the Certificate and its Secret when no meshed pod uses the service account', async () => {
     const first = (await run(state())).applied as Certificate[];
     const w = await run(

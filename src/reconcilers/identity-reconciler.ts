@@ -1,6 +1,6 @@
 import type { ObjectKey, ReconcileResult, Reconciler } from '../operator/reconciler.js';
 import { desiredCertificates, type IssuerRef, meshIssuerRef } from './identity.js';
-import { configHashAnnotation } from './labels.js';
+import { configHashAnnotation, sameOwners } from './labels.js';
 import { type ObservedStateReader, snapshot } from './observed.js';
 import type { ClusterWriter } from './writer.js';
 
@@ -27,7 +27,10 @@ export class IdentityReconciler implements Reconciler {
     for (const cert of desired) {
       const have = existing.find((c) => c.metadata.name === cert.metadata.name);
       const hash = cert.metadata.annotations?.[configHashAnnotation];
-      if (have?.metadata.annotations?.[configHashAnnotation] === hash) continue;
+      const same =
+        have?.metadata.annotations?.[configHashAnnotation] === hash &&
+        sameOwners(have?.metadata, cert.metadata.ownerReferences ?? []);
+      if (same) continue;
       signal.throwIfAborted();
       await this.writer.apply(cert);
     }

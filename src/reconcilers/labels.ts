@@ -1,4 +1,4 @@
-import type { V1OwnerReference } from '@kubernetes/client-node';
+import type { V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
 import type { MeshConfig } from '../api/crds/index.js';
 import { fieldManager } from '../api/names.js';
 
@@ -18,4 +18,14 @@ export function meshConfigOwner(mesh: MeshConfig): V1OwnerReference[] {
   const uid = mesh.metadata.uid;
   if (!uid) return [];
   return [{ apiVersion: mesh.apiVersion, kind: mesh.kind, name: mesh.metadata.name, uid, controller: true }];
+}
+
+/** Whether a stored object already points at the owners we would write (a recreated MeshConfig has a new uid). */
+export function sameOwners(stored: V1ObjectMeta | undefined, wanted: readonly V1OwnerReference[]): boolean {
+  const uids = (refs: readonly V1OwnerReference[] | undefined) =>
+    (refs ?? [])
+      .map((r) => r.uid)
+      .sort()
+      .join(',');
+  return uids(stored?.ownerReferences) === uids(wanted);
 }

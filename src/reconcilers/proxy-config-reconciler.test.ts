@@ -66,6 +66,13 @@ describe('ProxyConfigReconciler', () => {
     expect((await run(state({ proxyConfigMaps: [edited] }))).applied).toHaveLength(1);
   });
 
+  it('rewrites a ConfigMap owned by an earlier MeshConfig (recreated, new uid)', async () => {
+    const first = (await run(state())).applied[0] as V1ConfigMap;
+    expect(
+      (await run(state({ meshConfig: mesh({}, 'new-uid'), proxyConfigMaps: [first] }))).applied,
+    ).toHaveLength(1);
+  });
+
   it('does nothing without a MeshConfig', async () => {
     const w = await run(state({ meshConfig: undefined, meshObjects: [route('web')] }));
     expect([w.applied, w.statuses, w.deleted, w.events]).toEqual([[], [], [], []]);

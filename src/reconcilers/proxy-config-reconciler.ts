@@ -1,7 +1,7 @@
 import type { MeshConfig } from '../api/crds/index.js';
 import { proxyConfigMap } from '../api/names.js';
 import type { ObjectKey, ReconcileResult, Reconciler } from '../operator/reconciler.js';
-import { configHashAnnotation, managedBy } from './labels.js';
+import { configHashAnnotation, managedBy, meshConfigOwner, sameOwners } from './labels.js';
 import { namespaceWarning, proxyConfigMapObject } from './objects.js';
 import { type ObservedState, type ObservedStateReader, snapshot } from './observed.js';
 import { policyConditions, statusUpToDate, validDestinationPolicies } from './policy-conditions.js';
@@ -96,7 +96,8 @@ export class ProxyConfigReconciler implements Reconciler {
     // Both hash and bytes: a hand edit that kept the annotation is still put right.
     const same =
       existing?.metadata?.annotations?.[configHashAnnotation] === desired.hash &&
-      existing.data?.[proxyConfigMap.key] === desired.json;
+      existing.data?.[proxyConfigMap.key] === desired.json &&
+      sameOwners(existing.metadata, meshConfigOwner(mesh));
     if (same) return;
     await this.writer.apply(proxyConfigMapObject(namespace, desired.json, desired.hash, mesh));
   }
