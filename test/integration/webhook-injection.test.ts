@@ -47,19 +47,22 @@ async function startHarness(kube: Kube, ns: string): Promise<Harness> {
     namespaceScope: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: [ns] }],
   });
   const name = mwc.metadata?.name ?? '';
-  await kube.admission.createMutatingWebhookConfiguration({ body: mwc });
-  await eventually('the cainjector to fill every caBundle', async () => {
-    const got = await kube.admission.readMutatingWebhookConfiguration({ name });
-    return got.webhooks?.every((w) => w.clientConfig.caBundle) ? true : undefined;
-  });
-  return {
-    injector,
-    close: async () => {
-      await kube.admission.deleteMutatingWebhookConfiguration({ name }).catch(() => undefined);
-      await injector.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
+  const close = async () => {
+    await kube.admission.deleteMutatingWebhookConfiguration({ name }).catch(() => undefined);
+    await injector.close();
+    rmSync(dir, { recursive: true, force: true });
   };
+  try {
+    await kube.admission.createMutatingWebhookConfiguration({ body: mwc });
+    await eventually('the cainjector to fill every caBundle', async () => {
+      const got = await kube.admission.readMutatingWebhookConfiguration({ name });
+      return got.webhooks?.every((w) => w.clientConfig.caBundle) ? true : undefined;
+    });
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { injector, close };
 }
 
 const spec = {
