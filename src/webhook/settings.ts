@@ -18,7 +18,7 @@ const port = z.number().int().min(1).max(65535);
 export const logLevels = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 
 export const injectionSettings = z.strictObject({
-  /** One image holds both commands (DESIGN.md); the tag is `version`. */
+  /** Repository without a tag: one image holds both commands (DESIGN.md), tagged `version`. */
   image: z.string().min(1).default('ghcr.io/trellis-mesh/trellis-sidecar'),
   version: z
     .string()
