@@ -13,6 +13,10 @@ describe('injection settings', () => {
     });
   });
 
+  it('accepts a registry with a port', () => {
+    expect(parseSettings('{"image":"localhost:5000/trellis"}').image).toBe('localhost:5000/trellis');
+  });
+
   it('keeps what the file sets', () => {
     const s = parseSettings(
       JSON.stringify({ version: '1.2.3', logLevel: 'debug', excludeOutboundCidrs: ['10.0.0.0/8'] }),
@@ -27,6 +31,8 @@ describe('injection settings', () => {
     ['{"excludeOutboundCidrs":["10.0.0.0"]}', 'excludeOutboundCidrs'],
     ['{"proxyResources":{"requests":{"cpu":"lots"}}}', 'not a resource quantity'],
     ['{"unknownField":1}', 'unknownField'],
+    ['{"image":"ghcr.io/x/sidecar:1.0"}', 'must carry no tag or digest'],
+    ['{"image":"ghcr.io/x/sidecar@sha256:abc"}', 'must carry no tag or digest'],
   ])('refuses %s naming the problem', (text, message) => {
     expect(() => parseSettings(text)).toThrow(message);
   });

@@ -19,7 +19,14 @@ export const logLevels = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 
 export const injectionSettings = z.strictObject({
   /** Repository without a tag: one image holds both commands (DESIGN.md), tagged `version`. */
-  image: z.string().min(1).default('ghcr.io/trellis-mesh/trellis-sidecar'),
+  image: z
+    .string()
+    .min(1)
+    .refine(
+      (s) => !s.includes('@') && !/:[^/]*$/.test(s),
+      'must carry no tag or digest (the tag is `version`)',
+    )
+    .default('ghcr.io/trellis-mesh/trellis-sidecar'),
   version: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must also be a valid label value')
