@@ -119,9 +119,20 @@ function operationHolds(o: Operation, req: AuthzRequest, deny: boolean): boolean
   return true;
 }
 
+// Plain loops rather than some(): no closure is allocated per request.
+function anySource(from: readonly Source[], req: AuthzRequest): boolean {
+  for (const s of from) if (sourceHolds(s, req)) return true;
+  return false;
+}
+
+function anyOperation(to: readonly Operation[], req: AuthzRequest, deny: boolean): boolean {
+  for (const o of to) if (operationHolds(o, req, deny)) return true;
+  return false;
+}
+
 function ruleHolds(r: Rule, req: AuthzRequest, deny: boolean): boolean {
-  if (r.from && !r.from.some((s) => sourceHolds(s, req))) return false;
-  if (r.to && !r.to.some((o) => operationHolds(o, req, deny))) return false;
+  if (r.from && !anySource(r.from, req)) return false;
+  if (r.to && !anyOperation(r.to, req, deny)) return false;
   return true;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileRe2, re2Error } from './re2.js';
+import { compileRe2, literalPrefix, re2Error } from './re2.js';
 
 describe('compileRe2', () => {
   it.each([
@@ -37,5 +37,21 @@ describe('compileRe2', () => {
   it('does not read escapes or classes as the constructs they spell', () => {
     expect(re2Error('\\(?=x\\)')).toBeUndefined();
     expect(re2Error('[(?=]')).toBeUndefined();
+  });
+});
+
+describe('literalPrefix', () => {
+  it.each([
+    ['/api/v[0-9]+/.*', '/api/v'],
+    ['/users/\\d+', '/users/'],
+    ['/ab?c', '/a'],
+    ['/ab*', '/a'],
+    ['/ab{2}', '/a'],
+    ['/a|/b', ''],
+    ['(/a)', ''],
+    ['.*', ''],
+    ['/exact', '/exact'],
+  ])('of %s is %s', (source, want) => {
+    expect(literalPrefix(source)).toBe(want);
   });
 });

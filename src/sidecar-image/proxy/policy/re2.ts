@@ -59,3 +59,17 @@ export function re2Error(source: string): string | undefined {
   const r = compileRe2(source);
   return r.ok ? undefined : r.error;
 }
+
+/**
+ * The literal text every match of `source` must start with, for a cheap `startsWith` before running
+ * the regex: the characters up to the first metacharacter, less the last one if a quantifier follows
+ * it. Empty when the pattern has an alternation anywhere (a `|` could make the prefix optional).
+ */
+export function literalPrefix(source: string): string {
+  if (source.includes('|')) return '';
+  let end = 0;
+  while (end < source.length && !'\\^$.|?*+()[]{}'.includes(source[end] as string)) end++;
+  const next = source[end];
+  if (next === '?' || next === '*' || next === '+' || next === '{') end--;
+  return source.slice(0, Math.max(0, end));
+}

@@ -1,5 +1,5 @@
 import type { RouteRule, ServiceRoute } from '../../../api/proxy-config-policies.js';
-import { compileRe2 } from './re2.js';
+import { compileRe2, literalPrefix } from './re2.js';
 import { headerValue, queryValue, type RequestView } from './request-view.js';
 
 /** A compiled value condition: regexes built once, at config load. */
@@ -37,7 +37,8 @@ function compileMatch(m: RouteRule['matches'][number], where: string): CompiledM
     }));
   return {
     pathKind: m.path?.kind,
-    pathValue: m.path?.value ?? '',
+    // For a regex: its literal prefix, checked before running it (most paths fail there).
+    pathValue: m.path?.kind === 'regex' ? literalPrefix(m.path.value) : (m.path?.value ?? ''),
     pathRegex: m.path?.kind === 'regex' ? regexOf(m.path.value, `${where}.path`) : undefined,
     method: m.method?.toUpperCase(),
     headers: cond(m.headers, 'headers', true),
@@ -55,7 +56,9 @@ function matchHolds(m: CompiledMatch, req: RequestView): boolean {
   if (m.method !== undefined && req.method !== m.method) return false;
   if (m.pathKind === 'exact' && req.path !== m.pathValue) return false;
   if (m.pathKind === 'prefix' && !req.path.startsWith(m.pathValue)) return false;
-  if (m.pathRegex !== undefined && !m.pathRegex.test(req.path)) return false;
+  if (m.pathRegex !== undefined && (!req.path.startsWith(m.pathValue) || !m.pathRegex.test(req.path))) {
+    return false;
+  }
   for (const c of m.headers) if (!valueHolds(c, headerValue(req.headers, c.name))) return false;
   for (const c of m.query) if (!valueHolds(c, queryValue(req.query, c.name))) return false;
   return true;
