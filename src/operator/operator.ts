@@ -32,6 +32,18 @@ export async function startOperator(options: {
   const { kc, controllers, config } = options;
   const logger = options.logger.child({ identity: config.identity });
   const metrics = new OperatorMetrics({ processMetrics: options.processMetrics });
+  const newRuntime = () =>
+    new ControllerRuntime({
+      kc,
+      controllers,
+      informer: config.informer,
+      queue: config.queue,
+      logger,
+      metrics,
+    });
+  // Built once up front so a wiring mistake (two controllers of one name…) stops the process at start,
+  // not at its first term as leader; it is never started.
+  newRuntime();
   let runtime: ControllerRuntime | undefined;
 
   const elector = new LeaderElector({
@@ -42,14 +54,7 @@ export async function startOperator(options: {
     logger,
     onStartedLeading: () => {
       metrics.setLeader(true);
-      const term = new ControllerRuntime({
-        kc,
-        controllers,
-        informer: config.informer,
-        queue: config.queue,
-        logger,
-        metrics,
-      });
+      const term = newRuntime();
       runtime = term;
       term.start().catch((err: unknown) => logger.error({ err }, 'controllers failed to start'));
     },
