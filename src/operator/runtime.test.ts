@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import type { KubernetesObject } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Controller, type ControllerContext, ownKey, watch } from './controller.js';
