@@ -127,8 +127,9 @@ export class PolicySet {
       const key = `${svc.namespace}/${svc.name}`;
       const dp = policies.get(key);
       const budget = state.budgets.get(key, dp?.retryBudget ?? defaultRetryBudget);
+      // Ready endpoints only: the share ejected and the panic threshold are over what can serve.
       const ips = (labels: Record<string, string> | undefined) =>
-        svc.endpoints.filter((e) => !labels || labelsMatch(labels, e.labels)).map((e) => e.ip);
+        svc.endpoints.filter((e) => e.ready && (!labels || labelsMatch(labels, e.labels))).map((e) => e.ip);
       const make = (id: string, policy: EndpointPolicy, labels: Record<string, string> | undefined) => {
         const outlier = policy.outlierDetection ? state.outliers.get(id, policy.outlierDetection) : undefined;
         outlier?.setEndpoints(ips(labels));
