@@ -26,6 +26,7 @@ const proxyMain = path('../../src/sidecar-image/proxy/main.ts');
 const firstBytes = path('../../src/sidecar-image/proxy/testing/first-bytes.ts');
 const echoApp = path('../../src/sidecar-image/proxy/testing/echo-app.ts');
 const steadyClient = path('../../src/sidecar-image/proxy/testing/steady-client.ts');
+const httpApp = path('../../src/sidecar-image/proxy/testing/http-app.ts');
 
 const td = 'cluster.local';
 const clusterIp = '10.96.120.10';
@@ -59,9 +60,18 @@ function config(): ProxyConfigInput {
         name: 'b',
         namespace: 'shop',
         clusterIps: [clusterIp],
-        ports: [{ name: 'tcp', port: 80 }],
+        ports: [
+          { name: 'tcp', port: 80 },
+          { name: 'http', port: 8081 },
+        ],
         endpoints: [
-          { ip: b.ip, ports: { tcp: 8080 }, ready: true, workload: 'b', identity: spiffeId(td, 'shop', 'b') },
+          {
+            ip: b.ip,
+            ports: { tcp: 8080, http: 8081 },
+            ready: true,
+            workload: 'b',
+            identity: spiffeId(td, 'shop', 'b'),
+          },
         ],
       },
       {
@@ -123,6 +133,7 @@ beforeAll(async () => {
   ]);
   bApp = await listen(b, 'b-app', [8080], app);
   await b.spawn(tsx(echoApp).concat('7070'), app).waitForLine(/"event":"listening"/, 30_000);
+  await b.spawn(tsx(httpApp).concat('8081'), app).waitForLine(/"event":"listening"/, 30_000);
   wire = c.spawn(tsx(firstBytes).concat('8443'));
   await wire.waitForLine(/"event":"listening"/, 30_000);
 }, 120_000);
@@ -149,6 +160,35 @@ describe('trellis-proxy between two pods', () => {
   it('carries a connection to the service ClusterIP', async () => {
     const conn = await connectFrom(a, clusterIp, 80, app);
     expect(conn).toMatchObject({ reply: 'b-app:8080' });
+  });
+
+  it('proxies HTTP/1.1 per request through both proxies, joining the caller trace', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const urls = [1, 2, 3].map((i) => `http://${clusterIp}:8081/r/${i}`);
+    // One curl, three requests on one kept-alive connection.
+    const r = await a.exec(
+      ['curl', '-sS', '-w', '\\n', '-H', `traceparent: 00-${traceId}-00f067aa0ba902b7-01`, ...urls],
+      app,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const answers = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { url: string; headers: Record<string, string> });
+    expect(answers.map((x) => x.url)).toEqual(['/r/1', '/r/2', '/r/3']);
+    const first = answers[0];
+    if (!first) throw new Error('no answer');
+    expect(first.url).toBe('/r/1');
+    expect(first.headers.host).toBe(`${clusterIp}:8081`);
+    expect(first.headers.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    const requests = (text: string, direction: string) =>
+      Number(
+        new RegExp(
+          `trellis_requests_total\\{direction="${direction}",source_workload="a",source_namespace="shop",destination_service="b.shop",destination_workload="b",tls="mtls",response_code="200",response_flags="-"\\} (\\d+)`,
+        ).exec(text)?.[1],
+      );
+    expect(requests(await metrics(a), 'outbound')).toBe(3);
+    expect(requests(await metrics(b), 'inbound')).toBe(3);
   });
 
   it('puts TLS on the wire between pods: a raw listener sees a ClientHello', async () => {

@@ -99,6 +99,17 @@ describe('HTTP/1.1 through a proxy pair', () => {
     expect(hist?.value).toBe(20);
   });
 
+  it('reuses a pooled peer connection for requests from separate client connections', async () => {
+    const pair = await startPair({ app: (req, res) => res.end(`hello ${req.url}`) });
+    pairs.push(pair);
+    for (let i = 0; i < 3; i++) {
+      const agent = new Agent({ keepAlive: false });
+      const r = await get(pair.port, { path: `/c/${i}`, agent });
+      expect(r.body.toString()).toBe(`hello /c/${i}`);
+    }
+    expect(pair.peerConnections()).toBe(1);
+  });
+
   it('streams a request body up and the response down, counting bytes', async () => {
     const pair = await startPair({ app: (req, res) => req.pipe(res) });
     pairs.push(pair);
