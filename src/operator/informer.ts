@@ -51,8 +51,8 @@ export interface Cache<T extends KubernetesObject> {
  * client-node's ListWatch under supervision. ListWatch lists, then watches from the list's
  * resourceVersion and reconnects after a clean close; but after an error it stops for good, a stream that
  * silently dies (a half-open connection) is never noticed, and it never lists again unless the server
- * says 410 Gone. Here errors restart it with exponential backoff, a watchdog replaces a stream silent for
- * longer than the server's own watch timeout, and a timer forces a periodic re-list.
+ * says 410 Gone. Here errors restart it with exponential backoff, a watchdog replaces a stream that has
+ * been silent (not even a bookmark) for too long, and a timer forces a periodic re-list.
  */
 export class Informer<T extends KubernetesObject> implements Cache<T> {
   private readonly listWatch: ListWatch<T>;

@@ -110,6 +110,28 @@ describe('LeaderElector', () => {
     await vi.waitFor(() => expect(a.events).toEqual(['started', 'stopped', 'started']), wait);
   });
 
+  it('keeps its term and still releases when the callbacks throw', async () => {
+    const { leases, coordination } = await setup();
+    const elector = new LeaderElector({
+      ...timing,
+      coordination,
+      namespace: 'trellis-system',
+      name: 'trellis-operator',
+      identity: 'clumsy',
+      logger,
+      onStartedLeading: () => {
+        throw new Error('start broke');
+      },
+      onStoppedLeading: () => Promise.reject(new Error('stop broke')),
+    });
+    elector.start();
+    await vi.waitFor(() => expect(elector.isLeader()).toBe(true), wait);
+    const writes = leases.state.writes;
+    await vi.waitFor(() => expect(leases.state.writes).toBeGreaterThan(writes), wait);
+    await elector.stop();
+    expect(leases.holder('trellis-system', 'trellis-operator')).toBeUndefined();
+  });
+
   it('renews while leading and releases on stop', async () => {
     const { leases, candidate } = await setup();
     const a = candidate('a');

@@ -85,11 +85,20 @@ export class LeaderElector {
       }
       this.leading = true;
       this.log.info({ identity: this.options.identity }, 'started leading');
-      this.options.onStartedLeading();
+      try {
+        this.options.onStartedLeading();
+      } catch (err) {
+        // Keep renewing anyway: giving the Lease up would only move the same failure to another replica.
+        this.log.error({ err }, 'starting to lead failed');
+      }
       await this.renewUntilLost();
       this.leading = false;
       this.log.info({ identity: this.options.identity, shuttingDown: signal.aborted }, 'stopped leading');
-      await this.options.onStoppedLeading();
+      try {
+        await this.options.onStoppedLeading();
+      } catch (err) {
+        this.log.error({ err }, 'stopping work after leading failed');
+      }
       if (signal.aborted) await this.release();
     }
   }

@@ -32,18 +32,18 @@ export async function startOperator(options: {
   const { kc, controllers, config } = options;
   const logger = options.logger.child({ identity: config.identity });
   const metrics = new OperatorMetrics({ processMetrics: options.processMetrics });
-  const newRuntime = () =>
+  const newRuntime = (into: OperatorMetrics) =>
     new ControllerRuntime({
       kc,
       controllers,
       informer: config.informer,
       queue: config.queue,
       logger,
-      metrics,
+      metrics: into,
     });
   // Built once up front so a wiring mistake (two controllers of one name…) stops the process at start,
-  // not at its first term as leader; it is never started.
-  newRuntime();
+  // not at its first term as leader. It is never started, and reports to metrics nobody serves.
+  newRuntime(new OperatorMetrics());
   let runtime: ControllerRuntime | undefined;
 
   const elector = new LeaderElector({
@@ -54,7 +54,7 @@ export async function startOperator(options: {
     logger,
     onStartedLeading: () => {
       metrics.setLeader(true);
-      const term = newRuntime();
+      const term = newRuntime(metrics);
       runtime = term;
       term.start().catch((err: unknown) => logger.error({ err }, 'controllers failed to start'));
     },
