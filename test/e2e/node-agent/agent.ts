@@ -152,6 +152,8 @@ export async function startAgent(opts: AgentOptions): Promise<NodeAgent> {
             .catch(() => undefined);
           return;
         }
+        // A pod that already finished (before an agent restart) is not run again, as a kubelet does not.
+        if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
         podCount += 1;
         const netnsName = `p${podCount.toString(36)}`;
         netnsNames.set(uid, `trellis-nagent-${netnsName}`);
