@@ -3,6 +3,7 @@ import type { TlsState } from './identity-store.js';
 import type { Metrics } from './metrics.js';
 import type { OriginalDst } from './original-dst.js';
 import type { Registry } from './registry.js';
+import type { SpanExporter } from './span-exporter.js';
 import type { ConnectionTracker } from './tracker.js';
 
 /** This pod, as the injector describes it in the environment. */
@@ -20,6 +21,8 @@ export interface ProxyContext {
   metrics: Metrics;
   log: Logger;
   tracker: ConnectionTracker;
+  /** Sampled spans go here; it sends them only when the config names an OTLP endpoint. */
+  spans: SpanExporter;
   pod: PodInfo;
   originalDst: OriginalDst;
   /** Inbound ports proxied as opaque TCP whatever they carry (the `opaque-ports` setting). */

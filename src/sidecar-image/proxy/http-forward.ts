@@ -103,6 +103,25 @@ export function forwardRequest(
     m.requestDuration.observe(labels, (performance.now() - started) / 1000);
     m.requestBytes.inc(labels, requestBytes);
     m.responseBytes.inc(labels, responseBytes);
+    if (span.sampled && ctx.spans.enabled) {
+      ctx.spans.record({
+        traceId: span.traceId,
+        spanId: span.spanId,
+        parentSpanId: span.parentSpanId,
+        name: labels.destination_service,
+        kind: labels.direction === 'inbound' ? 2 : 3,
+        startMs: performance.timeOrigin + started,
+        endMs: performance.timeOrigin + performance.now(),
+        attributes: {
+          'http.request.method': req.method ?? '',
+          'url.path': req.url ?? '',
+          'http.response.status_code': Number(labels.response_code),
+          'server.address': `${up.host}:${up.port}`,
+          'trellis.response_flags': labels.response_flags,
+        },
+        error: labels.response_flags !== '-' || Number(labels.response_code) >= 500,
+      });
+    }
     if (accessLog) {
       ctx.log.info(
         {

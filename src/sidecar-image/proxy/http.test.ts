@@ -1,4 +1,4 @@
-import { Agent, request } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startPair } from './testing/pair.js';
@@ -138,6 +138,45 @@ describe('HTTP/1.1 through a proxy pair', () => {
     // Two proxy spans: the server proxy's parent is the client proxy's span, not the caller's.
     expect(seen['x-b3-parentspanid']).toMatch(/^[0-9a-f]{16}$/);
     expect(seen['x-b3-parentspanid']).not.toBe('00f067aa0ba902b7');
+  });
+
+  it('exports the proxy span over OTLP/HTTP when an endpoint is configured', async () => {
+    const received: { resourceSpans: { scopeSpans: { spans: Record<string, unknown>[] }[] }[] }[] = [];
+    const collector = createServer((req, res) => {
+      let text = '';
+      req.on('data', (d: Buffer) => (text += d));
+      req.on('end', () => {
+        received.push(JSON.parse(text));
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((r) => collector.listen(0, '127.0.0.1', r));
+    const endpoint = `http://127.0.0.1:${(collector.address() as { port: number }).port}/v1/traces`;
+    const pair = await startPair({
+      app: (_req, res) => res.end('x'),
+      config: {
+        telemetry: { accessLog: { enabled: false }, tracing: { samplingPercent: 0, otlpEndpoint: endpoint } },
+      },
+    });
+    pairs.push(pair, { close: () => collector.close() });
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    await get(pair.port, { path: '/traced', headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+    await get(pair.port, {
+      path: '/unsampled',
+      headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-00` },
+    });
+    await waitFor(() => received.length > 0, 3_000, 'span export');
+    const spans = received.flatMap((b) =>
+      b.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)),
+    );
+    expect(spans).toHaveLength(1);
+    expect(spans[0]).toMatchObject({
+      traceId,
+      parentSpanId: '00f067aa0ba902b7',
+      name: 'web.shop',
+      kind: 3,
+      status: { code: 1 },
+    });
   });
 
   it('answers malformed requests 400, oversized heads 431 and slow heads 408', async () => {

@@ -16,6 +16,7 @@ import { createOutboundServer } from './outbound.js';
 import { Pools } from './pools.js';
 import { Registry } from './registry.js';
 import { Balancers } from './route-target.js';
+import { SpanExporter } from './span-exporter.js';
 import { ConnectionTracker } from './tracker.js';
 
 export interface ProxyOptions {
@@ -54,8 +55,14 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
   const config = new ConfigStore(settings.configDir, log, metrics);
   const identity = new IdentityStore(settings.identityDir, log, metrics);
   let registry: Registry | undefined;
+  const spans = new SpanExporter(log, {
+    'service.name': settings.pod.serviceAccount,
+    'k8s.pod.name': settings.pod.name,
+    'k8s.namespace.name': settings.pod.namespace,
+  });
   config.onChange((c) => {
     registry = new Registry(c);
+    spans.setEndpoint(c.telemetry.tracing.otlpEndpoint);
   });
   await Promise.all([config.start(opts.watch), identity.start(opts.watch)]);
 
@@ -66,6 +73,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     metrics,
     log,
     tracker,
+    spans,
     pod: settings.pod,
     originalDst: opts.originalDst,
     opaquePorts: new Set(settings.opaquePorts),
@@ -85,6 +93,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
       const { forced } = await tracker.drain(opts.drainTimeoutMs ?? 20_000);
       await closed;
       pools.destroy();
+      await spans.flush();
       config.stop();
       identity.stop();
       admin.closeAllConnections();

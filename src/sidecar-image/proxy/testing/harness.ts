@@ -7,6 +7,7 @@ import { buildTlsState, type TlsState } from '../identity-store.js';
 import { createMetrics } from '../metrics.js';
 import type { Destination } from '../original-dst.js';
 import { Registry } from '../registry.js';
+import { SpanExporter } from '../span-exporter.js';
 import { ConnectionTracker } from '../tracker.js';
 import { captureLogger } from './log.js';
 import type { Leaf } from './pki.js';
@@ -39,12 +40,15 @@ export function testContext(opts: {
   const logs = captureLogger();
   let registry = registryOf(opts.config);
   let tls = tlsStateOf(opts.leaf);
+  const spans = new SpanExporter(logs.log, { 'service.name': 'test' }, 20);
+  spans.setEndpoint(registry.config.telemetry.tracing.otlpEndpoint);
   const ctx: ProxyContext = {
     registry: () => registry,
     tls: () => tls,
     metrics: createMetrics(),
     log: logs.log,
     tracker: new ConnectionTracker(),
+    spans,
     pod: { name: 'pod-a', namespace: 'shop', ip: opts.podIp ?? '10.0.0.5', serviceAccount: 'orders' },
     originalDst: opts.dst,
     opaquePorts: new Set(opts.opaquePorts ?? []),
