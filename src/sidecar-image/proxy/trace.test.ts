@@ -33,6 +33,13 @@ describe('joinTrace', () => {
   });
 });
 
+describe('span IDs', () => {
+  it('do not repeat across many spans (the random pool refills)', () => {
+    const ids = new Set(Array.from({ length: 2_000 }, () => joinTrace({}, 0).spanId));
+    expect(ids.size).toBe(2_000);
+  });
+});
+
 describe('traceHeaders', () => {
   it('writes both W3C and B3 for the proxy span', () => {
     expect(

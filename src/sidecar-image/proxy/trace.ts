@@ -10,7 +10,18 @@ export interface SpanContext {
   sampled: boolean;
 }
 
-const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+// IDs come from a pooled random buffer: one randomBytes call per 512 span IDs
+// instead of one per request (it showed in the request path's CPU profile).
+let pool = Buffer.alloc(0);
+let offset = 0;
+function hex(bytes: number): string {
+  if (offset + bytes > pool.length) {
+    pool = randomBytes(4_096);
+    offset = 0;
+  }
+  offset += bytes;
+  return pool.toString('hex', offset - bytes, offset);
+}
 const traceparentRe = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const zeros = /^0+$/;
 
