@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DiscoveryV1Api, type V1Container, type V1Pod } from '@kubernetes/client-node';
 import pino from 'pino';
@@ -38,8 +38,9 @@ const app: V1Container = {
   volumeMounts: [{ name: 'config', mountPath: '/etc/trellis-e2e/config', readOnly: true }],
   // A slow start on a loaded machine is the startup probe's to wait out, not the liveness probe's.
   startupProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1, failureThreshold: 120 },
-  readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1 },
-  livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1, failureThreshold: 2 },
+  // Generous timeouts: a loaded machine answers slowly, and only a 500 should fail these.
+  readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1, timeoutSeconds: 5 },
+  livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1, timeoutSeconds: 5 },
 };
 
 describe('the node agent', () => {
@@ -152,7 +153,7 @@ describe('the node agent', () => {
   });
 
   it('mounts volumes at their paths and swaps a changed ConfigMap in place', async () => {
-    const [pod] = (await readyPods()) ?? [];
+    const [pod] = await eventually('two Ready pods', readyPods);
     const file = (path: string) =>
       get(`http://${pod?.status?.podIP}:8080/file?path=${encodeURIComponent(path)}`);
     expect((await file('/etc/trellis-e2e/config/greeting')).body).toEqual({ content: 'hello' });
@@ -178,21 +179,21 @@ describe('the node agent', () => {
   });
 
   it('restarts a container whose liveness probe fails', async () => {
-    const [pod] = (await readyPods()) ?? [];
+    const [pod] = await eventually('two Ready pods', readyPods);
     const name = pod?.metadata?.name ?? '';
-    expect(pod?.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+    const before = pod?.status?.containerStatuses?.[0]?.restartCount ?? 0;
     await get(`http://${pod?.status?.podIP}:8080/sick`, { method: 'POST' });
     const restarted = await eventually('a restart after the liveness failures', async () => {
       const p = await k.core.readNamespacedPod({ name, namespace: ns });
       const status = p.status?.containerStatuses?.[0];
-      return (status?.restartCount ?? 0) >= 1 && status?.ready ? p : undefined;
+      return (status?.restartCount ?? 0) > before && status?.ready ? p : undefined;
     });
     expect(restarted.status?.containerStatuses?.[0]?.lastState?.terminated).toBeDefined();
     expect((await get(`http://${restarted.status?.podIP}:8080/healthz`)).status).toBe(200);
   });
 
   it('stops a deleted pod with SIGTERM and removes its network namespace', async () => {
-    const [, pod] = (await readyPods()) ?? [];
+    const [, pod] = await eventually('two Ready pods', readyPods);
     const { name = '', uid = '' } = pod?.metadata ?? {};
     const netns = agent.netnsOf(uid);
     expect(netns).toBeDefined();
@@ -207,8 +208,10 @@ describe('the node agent', () => {
       }
     });
     expect(namespaces()).not.toContain(netns);
-    const restarts = pod?.status?.containerStatuses?.[0]?.restartCount ?? 0;
-    const log = readFileSync(join(agent.logDir(pod as V1Pod), 'web', `${restarts}.log`), 'utf8');
+    // The last run's log: `<restart>.log`.
+    const logs = join(agent.logDir(pod as V1Pod), 'web');
+    const last = Math.max(...readdirSync(logs).map((name) => Number.parseInt(name, 10)));
+    const log = readFileSync(join(logs, `${last}.log`), 'utf8');
     expect(log).toContain('SIGTERM received');
     // The ReplicaSet replaces it, and the replacement runs here too.
     await eventually('two Ready pods again', readyPods, 120_000);
@@ -239,8 +242,16 @@ describe('the node agent', () => {
               name: 'sidecar',
               image: 'trellis-e2e/http-app',
               restartPolicy: 'Always',
-              env: [{ name: 'PORT', value: '8081' }],
-              startupProbe: { tcpSocket: { port: 8081 }, periodSeconds: 1, failureThreshold: 120 },
+              env: [
+                { name: 'PORT', value: '8081' },
+                { name: 'GRPC_PORT', value: '8082' },
+              ],
+              startupProbe: {
+                grpc: { port: 8082 },
+                periodSeconds: 1,
+                timeoutSeconds: 5,
+                failureThreshold: 120,
+              },
               readinessProbe: { httpGet: { path: '/healthz', port: 8081 }, periodSeconds: 1 },
             },
             step('second'),
@@ -249,6 +260,12 @@ describe('the node agent', () => {
             {
               ...app,
               env: [{ name: 'VERSION', valueFrom: { secretKeyRef: { name: 'staged', key: 'key' } } }],
+              // An exec probe sees the container's own mounts: the file exists nowhere else.
+              readinessProbe: {
+                exec: { command: ['sh', '-c', 'test "$(cat /etc/trellis-e2e/secret/key)" = k3y'] },
+                periodSeconds: 1,
+                timeoutSeconds: 5,
+              },
               volumeMounts: [
                 work,
                 { name: 'info', mountPath: '/etc/trellis-e2e/info' },

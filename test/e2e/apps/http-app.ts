@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import https from 'node:https';
 
 /**
@@ -10,6 +11,7 @@ import https from 'node:https';
  * - `GET /file?path=…` → the file's contents (for volume tests).
  * - `GET /whoami` → who the API server says its service-account token is, asked as an
  *   in-cluster client asks: KUBERNETES_SERVICE_HOST/PORT, the mounted token and CA.
+ * - With GRPC_PORT set, a gRPC health service there: `grpc.health.v1.Health/Check` answers SERVING.
  * On SIGTERM it prints `SIGTERM received`, finishes in-flight requests and exits 0.
  */
 const port = Number(process.env.PORT ?? 8080);
@@ -83,8 +85,23 @@ function whoami(): Promise<string> {
 }
 
 server.listen(port, () => console.log(`listening on ${port} as uid ${process.getuid?.()}`));
+
+// A HealthCheckResponse{status: SERVING} in a gRPC frame (field 1 varint 1), whatever the request.
+const grpc = process.env.GRPC_PORT
+  ? http2.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/grpc' });
+        res.addTrailers({ 'grpc-status': '0' });
+        res.end(Buffer.from([0, 0, 0, 0, 2, 0x08, 1]));
+      });
+    })
+  : undefined;
+grpc?.listen(Number(process.env.GRPC_PORT));
+
 process.once('SIGTERM', () => {
   console.log('SIGTERM received');
+  grpc?.close();
   server.close(() => process.exit(0));
   server.closeIdleConnections();
 });
