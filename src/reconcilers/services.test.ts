@@ -104,6 +104,8 @@ describe('desiredServices', () => {
           ...slice('shop', 'web', 'v6', [{ name: 'http', port: 8080 }], [{ ip: 'fd00::2' }]),
           addressType: 'IPv6',
         },
+        // As the API server returns a slice without endpoints.
+        { ...slice('shop', 'web', 'empty', [], []), endpoints: undefined as unknown as [] },
       ],
       pods: [],
     };

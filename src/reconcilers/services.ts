@@ -63,7 +63,8 @@ function endpointsOf(
     for (const p of slice.ports ?? []) {
       if ((p.protocol ?? 'TCP') === 'TCP' && p.port !== undefined) ports.push([p.name ?? '', p.port]);
     }
-    for (const e of slice.endpoints) {
+    // The controller writes `endpoints: null` for a slice with none, whatever the type says.
+    for (const e of slice.endpoints ?? []) {
       // Kubernetes: an unknown ready condition is to be read as ready.
       const ready = e.conditions?.ready ?? true;
       const ref = e.targetRef?.kind === 'Pod' ? e.targetRef : undefined;

@@ -1,5 +1,12 @@
-import { type CoreV1Event, DiscoveryV1Api, type KubernetesObject, Watch } from '@kubernetes/client-node';
-import { beforeAll, describe, expect } from 'vitest';
+import {
+  type CoreV1Event,
+  DiscoveryV1Api,
+  type KubernetesObject,
+  PatchStrategy,
+  setHeaderOptions,
+  Watch,
+} from '@kubernetes/client-node';
+import { beforeAll, describe, expect, onTestFinished } from 'vitest';
 import { meshConfig } from '../../src/api/crds/index.js';
 import { parseProxyConfig } from '../../src/api/proxy-config.js';
 import { Debouncer, proxyConfigDebounce } from '../../src/reconcilers/debounce.js';
@@ -138,6 +145,70 @@ describe('proxy-config reconciler against the API server', () => {
       ['198.18.50.2', false],
     ]);
     expect(writer.applies).toEqual(['ConfigMap', 'ConfigMap']);
+  });
+
+  test('endpoints the real EndpointSlice controller makes from a ready pod reach the ConfigMap', async ({
+    kube: k,
+    ns,
+  }) => {
+    await k.core.createNamespacedService({
+      namespace: ns,
+      body: {
+        metadata: { name: 'api' },
+        spec: { selector: { app: 'api-1' }, ports: [{ name: 'grpc-api', port: 9000, targetPort: 9001 }] },
+      },
+    });
+    // The controller skips pods whose Node does not exist: a Node object of the test's own, no kubelet.
+    const node = `rn-${ns}`;
+    await k.core.createNode({ body: { metadata: { name: node, labels: { 'trellis.dev/test': 'true' } } } });
+    onTestFinished(async () => {
+      await k.core.deleteNode({ name: node });
+    });
+    const pod = meshedPod('api-1', 'default');
+    await k.core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        ...pod,
+        spec: { ...pod.spec, containers: pod.spec?.containers ?? [], nodeSelector: {}, nodeName: node },
+      },
+    });
+    // No kubelet: the test reports the pod running and ready, as the node agent will.
+    const now = new Date();
+    await k.core.patchNamespacedPodStatus(
+      {
+        name: 'api-1',
+        namespace: ns,
+        body: {
+          status: {
+            phase: 'Running',
+            podIP: '198.18.70.1',
+            podIPs: [{ ip: '198.18.70.1' }],
+            conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }],
+          },
+        },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const writer = kubeWriter(k.kc);
+    const endpoints = await eventually('the controller-made endpoint in the ConfigMap', async () => {
+      await reconcileOnce(k, ns, writer);
+      const parsed = parseProxyConfig((await readCm(k, ns)).data?.['config.json'] ?? '');
+      if (!parsed.ok) throw new Error(parsed.error);
+      const api = parsed.config.services.find((x) => x.name === 'api');
+      return api?.endpoints.length ? api : undefined;
+    });
+    expect(endpoints.ports).toEqual([{ name: 'grpc-api', port: 9000, protocol: 'grpc' }]);
+    expect(endpoints.endpoints).toEqual([
+      {
+        ip: '198.18.70.1',
+        ports: { 'grpc-api': 9001 },
+        ready: true,
+        pod: 'api-1',
+        workload: 'api-1',
+        labels: {},
+        identity: `spiffe://cluster.local/ns/${ns}/sa/default`,
+      },
+    ]);
   });
 
   test('mesh CRs get Accepted and ResolvedRefs with observedGeneration; a missing Service is named; a non-RE2 regex is not accepted', async ({
