@@ -30,7 +30,8 @@ async function reconcileOnce(k: Kube, ns: string, issuer: IssuerRef) {
 }
 
 type Cert = {
-  metadata: { resourceVersion: string };
+  metadata: { resourceVersion: string; managedFields?: Array<{ manager: string }> };
+  spec: { duration: string; renewBefore: string; uris: string[]; secretName: string };
   status?: { conditions?: Array<{ type: string; status: string }> };
 };
 const getCert = async (k: Kube, ns: string, name: string) =>
@@ -63,6 +64,14 @@ describe('identity reconciler against the API server and cert-manager', () => {
       return c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') ? c : undefined;
     });
     expect(await gone(() => getCert(k, ns, 'trellis-identity-plain'))).toBe(true);
+    const stored = await getCert(k, ns, 'trellis-identity-web');
+    expect(stored.spec).toMatchObject({
+      duration: '24h',
+      renewBefore: '8h',
+      uris: [`spiffe://cluster.local/ns/${ns}/sa/web`],
+      secretName: 'trellis-identity-web',
+    });
+    expect(stored.metadata.managedFields?.map((f) => f.manager)).toContain('trellis-operator');
 
     const secret = await k.core.readNamespacedSecret({ name: 'trellis-identity-web', namespace: ns });
     const pem = (f: string) => Buffer.from(secret.data?.[f] ?? '', 'base64').toString('utf8');
