@@ -101,6 +101,16 @@ describe('ProxyConfigReconciler', () => {
     expect(w.events[0]?.message).toMatch(/over the ConfigMap limit of 100/);
   });
 
+  it('keeps the last good ConfigMap when the document fails the proxy schema, and says why', async () => {
+    const first = (await run(state())).applied[0] as V1ConfigMap;
+    // The CRD's pattern (^https?://[^\s]+$) lets this through; the proxy's URL check does not.
+    const bad = mesh({ tracing: { otlpEndpoint: 'http://%%' } }, 'mesh-uid');
+    const w = await run(state({ meshConfig: bad, proxyConfigMaps: [first] }));
+    expect(w.applied).toEqual([]);
+    expect(w.events[0]).toMatchObject({ type: 'Warning', reason: 'ProxyConfigInvalid' });
+    expect(w.events[0]?.message).toContain('telemetry.tracing.otlpEndpoint');
+  });
+
   it('sets Accepted and ResolvedRefs on the mesh CRs of the namespace, once', async () => {
     const other: MeshObject = {
       ...route('web'),
