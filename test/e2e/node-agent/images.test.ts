@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { repoRoot, repository, resolveImage } from './images.js';
+import { pullError, repoRoot, repository, resolveImage } from './images.js';
 
 const ts = (source: string) => [
   process.execPath,
@@ -24,6 +24,7 @@ describe('resolveImage', () => {
     expect(resolveImage('trellis/sidecar:1', undefined, undefined)).toEqual({
       argv: ts('src/sidecar-image/proxy/main.ts'),
       user: { uid: 1337, gid: 1337 },
+      source: `${repoRoot}src/sidecar-image/proxy/main.ts`,
     });
   });
 
@@ -51,5 +52,19 @@ describe('resolveImage', () => {
 
   it('knows nothing of an image outside the table', () => {
     expect(resolveImage('example.com/nowhere:1', undefined, undefined)).toBeUndefined();
+  });
+});
+
+describe('pullError', () => {
+  const all = () => true;
+  it('says why an image cannot be pulled, or nothing when it can run', () => {
+    expect(pullError('example.com/nowhere:1', undefined, undefined, all)).toMatch(
+      /image "example.com\/nowhere:1" is not in the node agent's image table/,
+    );
+    expect(
+      pullError('trellis/control-plane', undefined, undefined, (p) => !p.endsWith('operator/main.ts')),
+    ).toBe('image "trellis/control-plane": its program src/operator/main.ts is not in this checkout');
+    expect(pullError('trellis/sidecar', ['trellis-init'], undefined, all)).toBeUndefined();
+    expect(pullError('trellis-e2e/http-app', ['sh', '-c', 'true'], undefined, () => false)).toBeUndefined();
   });
 });

@@ -64,6 +64,8 @@ export function repository(image: string): string {
 export interface ResolvedImage {
   argv: string[];
   user?: { uid: number; gid: number };
+  /** The checkout's source file the argv runs, when it is one of the image's programs. */
+  source?: string;
 }
 
 /**
@@ -89,5 +91,29 @@ export function resolveImage(
     : words[0] === 'node'
       ? [process.execPath, ...words.slice(1)]
       : words;
-  return { argv, ...(entry.user ? { user: entry.user } : {}) };
+  return {
+    argv,
+    ...(entry.user ? { user: entry.user } : {}),
+    ...(source ? { source: `${repoRoot}${source}` } : {}),
+  };
+}
+
+/**
+ * Why "pulling" a container's image fails, as the `ErrImagePull` message
+ * says it: an image not in the table, or a program of it that this checkout
+ * does not have (yet). Undefined when it can run.
+ */
+export function pullError(
+  image: string,
+  command: string[] | undefined,
+  args: string[] | undefined,
+  exists: (path: string) => boolean,
+): string | undefined {
+  const resolved = resolveImage(image, command, args);
+  if (!resolved)
+    return `image "${image}" is not in the node agent's image table (test/e2e/node-agent/images.ts)`;
+  if (resolved.source && !exists(resolved.source)) {
+    return `image "${image}": its program ${resolved.source.slice(repoRoot.length)} is not in this checkout`;
+  }
+  return undefined;
 }

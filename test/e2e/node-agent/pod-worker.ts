@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, realpathSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { chmod, chown, mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { CoreV1Api, V1Container, V1Pod } from '@kubernetes/client-node';
@@ -9,7 +9,7 @@ import { apiCode } from './api-errors.js';
 import { writeAtomically } from './atomic-writer.js';
 import { ContainerRunner, type Launch, type RestartPolicy } from './container.js';
 import { type ObjectData, resolveEnv } from './env.js';
-import { repoRoot, resolveImage } from './images.js';
+import { pullError, repoRoot, resolveImage } from './images.js';
 import { type Mount, mountPrologue, quote } from './mounts.js';
 import { type PodRecord, podStatus } from './status.js';
 import { MissingObjectError, projectVolume, type TokenSource } from './volumes.js';
@@ -152,15 +152,14 @@ export class PodWorker {
     });
 
     // The pull: every image must be in the table before anything starts.
-    const unknown = [...(spec.initContainers ?? []), ...spec.containers].filter(
-      (c) => !resolveImage(c.image ?? '', c.command, c.args),
-    );
+    const pullErrors = new Map<V1Container, string>();
+    for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+      const error = pullError(c.image ?? '', c.command, c.args, existsSync);
+      if (error) pullErrors.set(c, error);
+    }
     const waiting = (c: V1Container) => {
-      const bad = unknown.includes(c);
-      const reason = bad ? 'ErrImagePull' : 'PodInitializing';
-      const message = bad
-        ? `image "${c.image}" is not in the node agent's image table (test/e2e/node-agent/images.ts)`
-        : undefined;
+      const message = pullErrors.get(c);
+      const reason = message ? 'ErrImagePull' : 'PodInitializing';
       return {
         name: c.name,
         image: c.image ?? '',
@@ -174,8 +173,8 @@ export class PodWorker {
     this.record.initContainers = (spec.initContainers ?? []).map(waiting);
     this.record.containers = spec.containers.map(waiting);
     this.record.startTime = new Date();
-    if (unknown.length) {
-      this.deps.log.warn({ images: unknown.map((c) => c.image) }, 'unknown image');
+    if (pullErrors.size) {
+      this.deps.log.warn({ errors: [...pullErrors.values()] }, 'image pull failed');
       this.writeStatus();
       return;
     }
