@@ -1,8 +1,15 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { describe, expect } from 'vitest';
-import { Informer, type InformerEvent, type InformerTiming } from '../../src/operator/informer.js';
+import {
+  Informer,
+  type InformerEvent,
+  type InformerObserver,
+  type InformerTiming,
+  type RestartReason,
+} from '../../src/operator/informer.js';
 import type { Resource } from '../../src/operator/resource.js';
+import { relayedKubeConfig } from '../../src/operator/testing/tcp-relay.js';
 import { eventually, type Kube } from '../support/kube.js';
 import { test } from '../support/namespace.js';
 
@@ -20,8 +27,19 @@ function configMaps(ns: string, extra: Partial<Resource> = {}): Resource {
   return { id: 'configmaps', apiVersion: 'v1', plural: 'configmaps', namespace: ns, ...extra };
 }
 
-async function started(kube: Kube, resource: Resource, overrides: Partial<InformerTiming> = {}) {
-  const informer = new Informer<V1ConfigMap>(kube.kc, resource, { ...timing, ...overrides }, logger);
+async function started(
+  kube: Pick<Kube, 'kc'>,
+  resource: Resource,
+  overrides: Partial<InformerTiming> = {},
+  observer?: InformerObserver,
+) {
+  const informer = new Informer<V1ConfigMap>(
+    kube.kc,
+    resource,
+    { ...timing, ...overrides },
+    logger,
+    observer,
+  );
   const events: Array<[InformerEvent, string]> = [];
   informer.onChange((event, obj) => events.push([event, obj.metadata?.name ?? '']));
   informer.start();
@@ -136,6 +154,32 @@ describe('operator informer against the API server', () => {
       });
     } finally {
       await informer.stop();
+    }
+  });
+
+  test('replaces a stream that went silent without closing (a half-open connection)', async ({
+    kube,
+    ns,
+  }) => {
+    const { relay, kc } = await relayedKubeConfig(kube.kc);
+    const restarts: RestartReason[] = [];
+    // Without the watchdog this stream would stay dead until its 300 s server timeout, past this test's.
+    const { informer } = await started(
+      { kc },
+      configMaps(ns),
+      { watchdogMs: 3000 },
+      { restarted: (r) => restarts.push(r) },
+    );
+    try {
+      await kube.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'before' } } });
+      await eventually('the event before', async () => informer.get('before', ns));
+      relay.blackhole();
+      await kube.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'after' } } });
+      await eventually('the event after, on a new stream', async () => informer.get('after', ns), 60_000);
+      expect(restarts).toContain('watchdog');
+    } finally {
+      await informer.stop();
+      await relay.close();
     }
   });
 });

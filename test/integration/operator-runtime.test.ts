@@ -1,55 +1,16 @@
-import type { AddressInfo } from 'node:net';
-import { connect, createServer, type Server, type Socket } from 'node:net';
-import { CoreV1Api, KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { describe, expect } from 'vitest';
 import { loadConfig } from '../../src/operator/config.js';
 import { type Controller, ownKey, watch } from '../../src/operator/controller.js';
 import { startOperator } from '../../src/operator/operator.js';
+import { relayedKubeConfig } from '../../src/operator/testing/tcp-relay.js';
 import { eventually } from '../support/kube.js';
 import { test } from '../support/namespace.js';
 
 const logger = pino({ level: process.env.TRELLIS_TEST_LOG ?? 'silent' });
 const colorLabel = 'trellis.test/color';
 const colorAnnotation = 'trellis.test/copied-color';
-
-/** A TCP relay between the operator and the API server that the test can cut (every connection reset, new ones refused) and restore. */
-async function tcpProxy(target: URL) {
-  const sockets = new Set<Socket>();
-  let cut = false;
-  const server: Server = createServer((client) => {
-    if (cut) {
-      client.destroy();
-      return;
-    }
-    const upstream = connect(Number(target.port), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    cut() {
-      cut = true;
-      for (const socket of sockets) socket.destroy();
-    },
-    restore() {
-      cut = false;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 /** The trivial controller: copies each ConfigMap's color label into an annotation. */
 function colorController(ns: string): Controller {
@@ -92,17 +53,8 @@ describe('operator runtime against the API server', () => {
     kube,
     ns,
   }) => {
-    const server = kube.kc.getCurrentCluster()?.server;
-    if (!server) throw new Error('no API server in the kubeconfig');
-    const proxy = await tcpProxy(new URL(server));
-    const kc = new KubeConfig();
-    kc.loadFromString(kube.kc.exportConfig());
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('no cluster');
-    kc.clusters = kc.clusters.map((c) =>
-      c.name === cluster.name ? { ...c, server: `https://127.0.0.1:${proxy.port}` } : c,
-    );
-
+    // The operator reaches the API server only through a relay the test can cut.
+    const { relay, kc } = await relayedKubeConfig(kube.kc);
     const config = loadConfig({
       POD_NAME: 'runtime-test',
       POD_NAMESPACE: ns,
@@ -153,14 +105,14 @@ describe('operator runtime against the API server', () => {
       expect(metrics).toContain('trellis_operator_leader 1');
 
       // A short cut: streams break and restart with backoff; the change made meanwhile still arrives.
-      proxy.cut();
+      relay.cut();
       await relabel('a', 'green');
       await new Promise((r) => setTimeout(r, 1000));
-      proxy.restore();
+      relay.restore();
       await copied('a', 'green');
 
       // A long cut: the Lease cannot be renewed, so the operator stops leading and its controllers stop.
-      proxy.cut();
+      relay.cut();
       await eventually(
         'leadership lost while cut off',
         async () => (operator.isLeader() ? undefined : true),
@@ -173,7 +125,7 @@ describe('operator runtime against the API server', () => {
         body: { metadata: { name: 'b', labels: { [colorLabel]: 'black' } } },
       });
       expect(await annotationOf('a')).toBe('green');
-      proxy.restore();
+      relay.restore();
       await eventually('leadership regained', async () => (operator.isLeader() ? true : undefined), 30_000);
       await copied('a', 'blue');
       await copied('b', 'black');
@@ -183,7 +135,7 @@ describe('operator runtime against the API server', () => {
       );
     } finally {
       await operator.stop();
-      await proxy.close();
+      await relay.close();
     }
     const lease = await kube.coordination.readNamespacedLease({ name: 'trellis-operator', namespace: ns });
     expect(lease.spec?.holderIdentity ?? '').toBe('');
