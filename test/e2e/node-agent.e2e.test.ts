@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DiscoveryV1Api, type V1Container, type V1Pod } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { toInitArgs } from '../../src/api/init-options.js';
 import { apiStatus, eventually, type Kube, kube } from '../support/kube.js';
 import { createTestNamespace, deleteNamespace } from '../support/namespace.js';
 import { type NodeAgent, startAgent } from './node-agent/agent.js';
@@ -303,6 +304,54 @@ describe('the node agent', () => {
     expect(await file('/etc/trellis-e2e/secret/key')).toBe('k3y');
     expect((await get(`http://${ip}:8080/`)).body.version).toBe('k3y');
     expect((await get(`http://${ip}:8081/healthz`)).status).toBe(200);
+  });
+
+  it("runs the sidecar image's trellis-init as root in the pod's own network namespace", async () => {
+    const args = toInitArgs({
+      proxyUid: 1337,
+      proxyGid: 1337,
+      inboundCapturePort: 15006,
+      outboundCapturePort: 15001,
+      excludeInboundPorts: [],
+      excludeOutboundPorts: [],
+      includeOutboundCidrs: ['0.0.0.0/0'],
+      excludeOutboundCidrs: [],
+    });
+    await k.core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { name: 'captured' },
+        spec: {
+          ...placement,
+          terminationGracePeriodSeconds: 1,
+          initContainers: [
+            {
+              name: 'trellis-init',
+              image: 'ghcr.io/trellis-mesh/trellis-sidecar:0.1.0',
+              command: ['trellis-init'],
+              args,
+              securityContext: { runAsUser: 0, runAsGroup: 0 },
+            },
+          ],
+          containers: [{ name: 'main', image: 'trellis/sidecar', command: ['sleep', '3600'] }],
+        },
+      },
+    });
+    const pod = await eventually(
+      'the captured pod Running',
+      async () => {
+        const p = await k.core.readNamespacedPod({ name: 'captured', namespace: ns });
+        return p.status?.phase === 'Running' ? p : undefined;
+      },
+      120_000,
+    );
+    expect(pod.status?.initContainerStatuses?.[0]?.state?.terminated).toMatchObject({ exitCode: 0 });
+    const netns = agent.netnsOf(pod.metadata?.uid ?? '') ?? '';
+    const rules = execFileSync('ip', ['netns', 'exec', netns, 'iptables-save', '-t', 'nat'], {
+      encoding: 'utf8',
+    });
+    expect(rules).toContain('-j REDIRECT --to-ports 15006');
+    expect(execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' })).not.toContain('TRELLIS_');
   });
 
   it('fails a pod whose image is not in the table with ErrImagePull', async () => {
