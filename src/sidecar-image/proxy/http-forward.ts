@@ -2,6 +2,7 @@ import { type Agent, type IncomingMessage, request, type ServerResponse } from '
 import type { Duplex } from 'node:stream';
 import type { ProxyContext } from './context.js';
 import type { RequestLabels } from './metrics.js';
+import { isEstablished } from './pools.js';
 import { splice } from './splice.js';
 import { joinTrace, traceHeaders } from './trace.js';
 
@@ -157,12 +158,8 @@ export function forwardRequest(
       headers,
       setHost: false,
     });
-    let connected = false;
-    upReq.once('socket', (s) => {
-      // A pooled socket is already connected; only a fresh one is still connecting.
-      connected = !s.connecting;
-      if (s.connecting) s.once('connect', () => (connected = true));
-    });
+    let socket: Duplex | undefined;
+    upReq.once('socket', (s) => (socket = s));
     upReq.on('response', (upRes) => {
       res.writeHead(upRes.statusCode ?? 502, endToEnd(upRes.rawHeaders));
       upRes.on('data', (c: Buffer) => (responseBytes += c.length));
@@ -178,7 +175,7 @@ export function forwardRequest(
       if (!retried && upReq.reusedSocket && err.code === 'ECONNRESET' && bodiless && !res.headersSent) {
         return send(true);
       }
-      const f = failure(err, connected);
+      const f = failure(err, socket !== undefined && isEstablished(socket));
       flag = f.flag;
       ctx.log.debug({ err: err.message, upstream: `${up.host}:${up.port}`, flag }, 'upstream request failed');
       if (res.headersSent) return res.destroy();

@@ -80,6 +80,19 @@ export function acceptMtls(
   });
 }
 
+/** A tls checkServerIdentity that accepts exactly one URI SAN, `expectedId`. */
+export function requireSpiffeId(expectedId: string): NonNullable<ConnectionOptions['checkServerIdentity']> {
+  return (_host, cert) => {
+    const got = cert.subjectaltname
+      ?.split(', ')
+      .filter((s) => s.startsWith('URI:'))
+      .map((s) => s.slice(4));
+    return got?.length === 1 && got[0] === expectedId
+      ? undefined
+      : new Error(`peer presented ${got?.join(',') || 'no SPIFFE ID'}, expected ${expectedId}`);
+  };
+}
+
 /**
  * Opens mTLS to a peer proxy and requires it to present exactly `expectedId`
  * (a pod IP proves nothing; the certificate does). The TCP socket is ours so
@@ -95,15 +108,7 @@ export async function connectMtls(
       socket,
       secureContext: state.client,
       ALPNProtocols: [alpn[opts.protocol]],
-      checkServerIdentity: (_host, cert) => {
-        const got = cert.subjectaltname
-          ?.split(', ')
-          .filter((s) => s.startsWith('URI:'))
-          .map((s) => s.slice(4));
-        return got?.length === 1 && got[0] === opts.expectedId
-          ? undefined
-          : new Error(`peer presented ${got?.join(',') || 'no SPIFFE ID'}, expected ${opts.expectedId}`);
-      },
+      checkServerIdentity: requireSpiffeId(opts.expectedId),
     };
     const tls = tlsConnect(options);
     const timer = setTimeout(() => tls.destroy(new Error('TLS handshake timed out')), opts.connectMs);

@@ -1,62 +1,82 @@
 import { Agent, type ClientRequestArgs } from 'node:http';
+import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { connectTcp } from './connect.js';
+import { connect as tlsConnect } from 'node:tls';
 import type { ProxyContext } from './context.js';
-import { connectMtls } from './mtls.js';
+import { alpn, requireSpiffeId } from './mtls.js';
 
-type Connect = (host: string, port: number) => Promise<Duplex>;
+export const maxConnectionsPerEndpoint = 32;
+
+/** Pooled sockets whose connection (and TLS handshake) completed: a failure after that is a reset, not a connect failure. */
+const established = new WeakSet<Duplex>();
+export const isEstablished = (s: Duplex): boolean => established.has(s);
+
+type Open = (host: string, port: number) => Duplex;
 
 /**
- * A keep-alive agent whose connections come from `connect`: a deadline on
- * plain connects (node's own has none, so an unroutable address would hang
- * for the kernel's SYN timeout), or mTLS to peer proxies presenting exactly
- * one identity. Each new connection takes the TLS context in force when it
- * opens, so a certificate rotation reaches new connections while pooled ones
- * finish their life on the old one.
+ * A keep-alive agent whose sockets come from `open`, returned at once (still
+ * connecting) so the agent counts them: its per-endpoint bound then holds
+ * under a burst, and requests wait briefly for a connection instead of each
+ * opening one (an mTLS handshake costs far more than the wait; an unbounded
+ * pool spiralled under an open-loop 1,000 req/s load).
  */
 class PooledAgent extends Agent {
-  constructor(private readonly connect: Connect) {
-    super({ keepAlive: true, scheduling: 'lifo' });
+  constructor(private readonly open: Open) {
+    super({ keepAlive: true, scheduling: 'lifo', maxSockets: maxConnectionsPerEndpoint });
   }
 
-  override createConnection(
-    options: ClientRequestArgs,
-    callback?: (err: Error | null, stream: Duplex) => void,
-  ): Duplex | null | undefined {
-    const done = callback ?? (() => {});
-    this.connect(options.host ?? '', Number(options.port)).then(
-      (s) => done(null, s),
-      // The callback's type wants a stream even on error; node ignores it then.
-      (err: Error) => done(err, undefined as unknown as Duplex),
-    );
-    return undefined;
+  override createConnection(options: ClientRequestArgs): Duplex {
+    return this.open(options.host ?? '', Number(options.port));
   }
+}
+
+/** Arms a connect deadline (node's own has none: an unroutable address would hang for the kernel's SYN timeout). */
+function deadline(s: Duplex, event: 'connect' | 'secureConnect', ms: number): Duplex {
+  const timer = setTimeout(() => s.destroy(new Error(`connect timed out after ${ms} ms`)), ms);
+  s.once(event, () => {
+    clearTimeout(timer);
+    established.add(s);
+  });
+  s.once('close', () => clearTimeout(timer));
+  return s;
 }
 
 /**
  * Kept-alive upstream connections: one plaintext pool (the app, unmeshed
  * peers) and one mTLS pool per peer identity, so requests between two
- * proxies reuse connections instead of paying a handshake each.
+ * proxies reuse connections instead of paying a handshake each. Each new
+ * mTLS connection takes the TLS context in force when it opens, so a
+ * certificate rotation reaches new connections while pooled ones finish
+ * their life on the old one.
  */
 export class Pools {
   readonly plain: Agent;
   readonly #mtls = new Map<string, Agent>();
 
   constructor(private readonly ctx: ProxyContext) {
-    this.plain = new PooledAgent((host, port) => connectTcp(host, port, ctx.timeouts.connectMs));
+    this.plain = new PooledAgent((host, port) =>
+      deadline(connect({ host, port, noDelay: true }), 'connect', ctx.timeouts.connectMs),
+    );
   }
 
   agentFor(identity: string | undefined): Agent {
     if (!identity) return this.plain;
     let agent = this.#mtls.get(identity);
     if (!agent) {
-      agent = new PooledAgent(async (host, port) => {
-        const tls = this.ctx.tls();
-        if (!tls) throw new Error('no workload identity loaded');
-        return connectMtls(
-          { host, port, expectedId: identity, protocol: 'http1', connectMs: this.ctx.timeouts.connectMs },
-          tls,
-        );
+      agent = new PooledAgent((host, port) => {
+        const state = this.ctx.tls();
+        const s = tlsConnect({
+          host,
+          port,
+          // Never SNI to an IP; the peer is checked by its SPIFFE ID instead.
+          servername: '',
+          secureContext: state?.client,
+          ALPNProtocols: [alpn.http1],
+          checkServerIdentity: requireSpiffeId(identity),
+        });
+        s.setNoDelay(true);
+        if (!state) s.destroy(new Error('no workload identity loaded'));
+        return deadline(s, 'secureConnect', this.ctx.timeouts.connectMs);
       });
       this.#mtls.set(identity, agent);
     }
