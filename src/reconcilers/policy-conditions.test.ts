@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { examples } from '../api/crds/examples.js';
 import type { MeshObject } from './observed.js';
-import {
-  policyConditions,
-  policyVerdicts,
-  statusUpToDate,
-  validDestinationPolicies,
-} from './policy-conditions.js';
-import { service } from './testing/objects.js';
+import { compilePolicies } from './policies/compile.js';
+import { policyConditions, statusUpToDate } from './policy-conditions.js';
 
 const obj = (kind: MeshObject['kind'], spec: unknown, generation = 3): MeshObject => ({
   apiVersion: 'trellis.dev/v1alpha1',
@@ -16,12 +11,22 @@ const obj = (kind: MeshObject['kind'], spec: unknown, generation = 3): MeshObjec
   spec,
 });
 
-const reviews = service('shop', 'reviews', '198.19.0.5', [{ name: 'http', port: 80 }]);
-const dp = obj('DestinationPolicy', examples.DestinationPolicy);
-const refs = { services: [reviews], destinationPolicies: validDestinationPolicies([dp]) };
+const reviews = { namespace: 'shop', name: 'reviews', ports: [{ name: 'http', port: 80 }] };
+const dp = {
+  ...obj('DestinationPolicy', examples.DestinationPolicy),
+  metadata: { name: 'dp', namespace: 'shop', generation: 3 },
+};
 const route = (patch: Record<string, unknown>) => obj('TrafficRoute', { ...examples.TrafficRoute, ...patch });
 
-describe('policyVerdicts', () => {
+/** The verdict the compiler gives `o`, next to a DestinationPolicy that declares the subsets. */
+function verdicts(o: MeshObject, services = [reviews]) {
+  const { outcomes } = compilePolicies({ objects: [dp, o], services });
+  const outcome = outcomes.find((x) => x.kind === o.kind && x.name === o.metadata.name);
+  if (!outcome) throw new Error(`no outcome for ${o.kind} ${o.metadata.name}`);
+  return outcome;
+}
+
+describe('verdicts as the reconciler stores them', () => {
   it.each<[string, MeshObject, string, string, string]>([
     ['route with service and subsets', route({}), 'True', 'True', 'ResolvedRefs'],
     ['route to a missing service', route({ service: 'gone' }), 'True', 'False', 'ServiceNotFound'],
@@ -74,23 +79,21 @@ describe('policyVerdicts', () => {
       'ResolvedRefs',
     ],
   ])('%s', (_name, o, accepted, resolved, reason) => {
-    const v = policyVerdicts(o, refs);
+    const v = verdicts(o);
     expect(v.accepted.status).toBe(accepted);
     expect(v.resolvedRefs.status).toBe(resolved);
     expect(v.resolvedRefs.reason).toBe(reason);
   });
 
   it('names what is missing', () => {
-    expect(policyVerdicts(route({ service: 'gone' }), refs).resolvedRefs.message).toBe(
-      'not found: Service shop/gone',
-    );
+    expect(verdicts(route({ service: 'gone' })).resolvedRefs.message).toBe('not found: Service shop/gone');
   });
 
   it('names the bad field of an invalid spec', () => {
     const bad = route({
       rules: [{ matches: [{ path: { regex: '(' } }], destinations: [{ service: 'reviews' }] }],
     });
-    expect(policyVerdicts(bad, refs).accepted.message).toContain('spec.rules[0].matches[0].path.regex');
+    expect(verdicts(bad).accepted.message).toContain('rules[0].matches[0].path.regex');
   });
 });
 
@@ -98,7 +101,7 @@ describe('policyConditions / statusUpToDate', () => {
   const now = new Date('2026-01-02T03:04:05.678Z');
 
   it('stamps observedGeneration and a second-precision transition time', () => {
-    const cs = policyConditions(dp, refs, now);
+    const cs = policyConditions(dp, verdicts(dp), now);
     expect(cs).toEqual([
       expect.objectContaining({
         type: 'Accepted',
@@ -111,19 +114,19 @@ describe('policyConditions / statusUpToDate', () => {
   });
 
   it('keeps lastTransitionTime while the status holds and reports up to date', () => {
-    const first = policyConditions(dp, refs, now);
+    const first = policyConditions(dp, verdicts(dp), now);
     const stored: MeshObject = { ...dp, status: { observedGeneration: 3, conditions: first } };
-    const again = policyConditions(stored, refs, new Date('2026-02-01T00:00:00Z'));
+    const again = policyConditions(stored, verdicts(dp), new Date('2026-02-01T00:00:00Z'));
     expect(again).toEqual(first);
     expect(statusUpToDate(stored, again)).toBe(true);
   });
 
   it('is not up to date after a new generation or a changed verdict', () => {
-    const first = policyConditions(dp, refs, now);
+    const first = policyConditions(dp, verdicts(dp), now);
     const stored: MeshObject = { ...dp, status: { observedGeneration: 3, conditions: first } };
     const next = { ...stored, metadata: { ...stored.metadata, generation: 4 } };
-    expect(statusUpToDate(next, policyConditions(next, refs, now))).toBe(false);
-    const noService = policyConditions(stored, { ...refs, services: [] }, new Date('2026-03-01T00:00:00Z'));
+    expect(statusUpToDate(next, policyConditions(next, verdicts(dp), now))).toBe(false);
+    const noService = policyConditions(stored, verdicts(dp, []), new Date('2026-03-01T00:00:00Z'));
     expect(statusUpToDate(stored, noService)).toBe(false);
     expect(noService[1]?.lastTransitionTime).toBe('2026-03-01T00:00:00Z');
   });

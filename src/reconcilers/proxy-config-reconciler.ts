@@ -4,8 +4,9 @@ import type { ObjectKey, ReconcileResult, Reconciler } from '../operator/reconci
 import { configHashAnnotation, managedBy, meshConfigOwner, sameOwners } from './labels.js';
 import { namespaceWarning, proxyConfigMapObject } from './objects.js';
 import { type ObservedState, type ObservedStateReader, snapshot } from './observed.js';
-import { policyConditions, statusUpToDate, validDestinationPolicies } from './policy-conditions.js';
-import { configMapLimitBytes, desiredProxyConfig } from './proxy-config.js';
+import type { PolicyOutcome } from './policies/outcome.js';
+import { policyConditions, statusUpToDate } from './policy-conditions.js';
+import { configMapLimitBytes, desiredProxyConfig, type MeshWide, meshWide } from './proxy-config.js';
 import type { ClusterWriter } from './writer.js';
 
 export interface ProxyConfigOptions {
@@ -40,21 +41,27 @@ export class ProxyConfigReconciler implements Reconciler {
     const state = snapshot(this.reader);
     const mesh = state.meshConfig;
     if (!mesh) return undefined;
-    await this.#statuses(state, namespace, signal);
+    const shared = meshWide(state, mesh);
+    await this.#statuses(state, namespace, shared.compiled.outcomes, signal);
     signal.throwIfAborted();
-    await this.#configMap(state, mesh, namespace);
+    await this.#configMap(state, mesh, namespace, shared);
     return undefined;
   }
 
-  async #statuses(state: ObservedState, namespace: string, signal: AbortSignal): Promise<void> {
-    const refs = {
-      services: state.services,
-      destinationPolicies: validDestinationPolicies(state.meshObjects),
-    };
+  async #statuses(
+    state: ObservedState,
+    namespace: string,
+    outcomes: readonly PolicyOutcome[],
+    signal: AbortSignal,
+  ): Promise<void> {
     const now = this.#now();
     for (const obj of state.meshObjects) {
       if (obj.metadata.namespace !== namespace) continue;
-      const conditions = policyConditions(obj, refs, now);
+      const outcome = outcomes.find(
+        (o) => o.kind === obj.kind && o.namespace === namespace && o.name === obj.metadata.name,
+      );
+      if (!outcome) continue;
+      const conditions = policyConditions(obj, outcome, now);
       if (statusUpToDate(obj, conditions)) continue;
       signal.throwIfAborted();
       await this.writer.applyStatus({
@@ -66,9 +73,14 @@ export class ProxyConfigReconciler implements Reconciler {
     }
   }
 
-  async #configMap(state: ObservedState, mesh: MeshConfig, namespace: string): Promise<void> {
+  async #configMap(
+    state: ObservedState,
+    mesh: MeshConfig,
+    namespace: string,
+    shared: MeshWide,
+  ): Promise<void> {
     const existing = state.proxyConfigMaps.find((c) => c.metadata?.namespace === namespace);
-    const desired = desiredProxyConfig(state, namespace, this.#limitBytes);
+    const desired = desiredProxyConfig(state, namespace, this.#limitBytes, shared);
     if (!desired) {
       // Only a ConfigMap we made is removed; one someone else wrote under our name is theirs.
       if (existing?.metadata?.labels?.[managedBy.key] === managedBy.value) {

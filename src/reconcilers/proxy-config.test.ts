@@ -57,6 +57,29 @@ describe('desiredProxyConfig', () => {
     }
   });
 
+  it('carries the compiled mesh CRs: a route for a Service reaches every namespace that may call it', () => {
+    const route = {
+      apiVersion: 'trellis.dev/v1alpha1',
+      kind: 'TrafficRoute' as const,
+      metadata: { name: 'web-split', namespace: 'shop', generation: 1 },
+      spec: { service: 'web', rules: [{ destinations: [{ service: 'web', weight: 100 }] }] },
+    };
+    const withRoute = { ...base, meshObjects: [route] };
+    for (const ns of ['api', 'shop']) {
+      const d = desiredProxyConfig(withRoute, ns);
+      if (!d?.ok) throw new Error(`not ok: ${JSON.stringify(d)}`);
+      const parsed = parseProxyConfig(d.json);
+      if (!parsed.ok) throw new Error(parsed.error);
+      expect(parsed.config.policies?.routes.map((r) => `${r.namespace}/${r.service}`)).toEqual(['shop/web']);
+    }
+    // A CR the compiler refuses is left out of the document.
+    const refused = { ...route, spec: { service: 'web', rules: [] } };
+    const d = desiredProxyConfig({ ...base, meshObjects: [refused] }, 'shop');
+    if (!d?.ok) throw new Error(`not ok: ${JSON.stringify(d)}`);
+    const parsed = parseProxyConfig(d.json);
+    expect(parsed.ok && parsed.config.policies?.routes).toEqual([]);
+  });
+
   it('is empty when the mesh is not installed or nothing is meshed', () => {
     expect(desiredProxyConfig({ ...base, meshConfig: undefined }, 'shop')).toBeUndefined();
     expect(desiredProxyConfig({ ...base, pods: [pod('shop', 'x')] }, 'shop')).toBeUndefined();

@@ -1,8 +1,10 @@
 import type { MeshConfig } from '../api/crds/index.js';
 import { type ProxyConfigInput, proxyConfig, type Service } from '../api/proxy-config.js';
+import type { TrafficPolicies } from '../api/proxy-config-policies.js';
 import { canonicalJson, contentHash } from './canonical-json.js';
 import { activeMeshedPods } from './meshed.js';
 import type { ObservedState } from './observed.js';
+import { type CompiledPolicies, compilePolicies, policiesForNamespace } from './policies/compile.js';
 import { validDestinationPolicies } from './policy-conditions.js';
 import { desiredServices } from './services.js';
 
@@ -21,11 +23,12 @@ export function meshedNamespaces(state: Pick<ObservedState, 'pods'>): string[] {
   return [...names].sort();
 }
 
-/** The document for one namespace: the mesh-wide settings and every Service. */
+/** The document for one namespace: the mesh-wide settings, every Service, and the policies that apply there. */
 export function proxyConfigDocument(
   namespace: string,
   mesh: MeshConfig,
   services: Service[],
+  policies?: TrafficPolicies,
 ): ProxyConfigInput {
   const { tracing, accessLog } = mesh.spec;
   return {
@@ -35,6 +38,7 @@ export function proxyConfigDocument(
     outboundTrafficPolicy: mesh.spec.outboundTrafficPolicy,
     mtlsMode: mesh.spec.mtlsMode,
     services,
+    ...(policies ? { policies } : {}),
     telemetry: {
       accessLog: { enabled: accessLog.enabled },
       tracing: {
@@ -81,6 +85,18 @@ export function subsetLabelKeys(state: Pick<ObservedState, 'meshObjects'>): Set<
   return new Set(keys);
 }
 
+/** What every namespace's document shares: the Services, and the mesh CRs compiled against them. */
+export interface MeshWide {
+  services: Service[];
+  compiled: CompiledPolicies;
+}
+
+/** Computed once per reconcile: both the documents and the CRs' conditions read it. */
+export function meshWide(state: ObservedState, mesh: MeshConfig): MeshWide {
+  const services = desiredServices(state, mesh.spec.trustDomain, subsetLabelKeys(state));
+  return { services, compiled: compilePolicies({ objects: state.meshObjects, services }) };
+}
+
 /**
  * The proxy config of one namespace, or undefined when it needs none: the mesh is not installed, or
  * no meshed pod runs there.
@@ -89,9 +105,10 @@ export function desiredProxyConfig(
   state: ObservedState,
   namespace: string,
   limitBytes = configMapLimitBytes,
+  shared: MeshWide | undefined = state.meshConfig && meshWide(state, state.meshConfig),
 ): DesiredProxyConfig | undefined {
   const mesh = state.meshConfig;
-  if (!mesh || !meshedNamespaces(state).includes(namespace)) return undefined;
-  const services = desiredServices(state, mesh.spec.trustDomain, subsetLabelKeys(state));
-  return renderProxyConfig(proxyConfigDocument(namespace, mesh, services), limitBytes);
+  if (!mesh || !shared || !meshedNamespaces(state).includes(namespace)) return undefined;
+  const policies = policiesForNamespace(shared.compiled.policies, namespace);
+  return renderProxyConfig(proxyConfigDocument(namespace, mesh, shared.services, policies), limitBytes);
 }

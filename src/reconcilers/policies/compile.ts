@@ -40,7 +40,8 @@ export interface CompiledPolicies {
   outcomes: PolicyOutcome[];
 }
 
-const specSchemas: Record<MeshObject['kind'], z.ZodType> = {
+/** Each kind's spec schema: what the reconcilers check a CR against beyond the API server's own checks. */
+export const specSchemas: Record<MeshObject['kind'], z.ZodType> = {
   TrafficRoute: trafficRouteSpec,
   DestinationPolicy: destinationPolicySpec,
   PeerAuthentication: peerAuthenticationSpec,
