@@ -151,6 +151,13 @@ describe('the node agent', () => {
       return ready.length === 2 ? ready.sort() : undefined;
     });
     expect(addresses).toEqual(ready.map((p) => p.status?.podIP).sort());
+    // The API server reaches pod IPs over the bridge too (as it calls webhooks): its Service proxy answers.
+    const proxied = await eventually('an answer through the API server', async () =>
+      k.core.connectGetNamespacedServiceProxy({ name: 'web', namespace: ns }),
+    );
+    // Typed as a string, but client-node parses a JSON answer.
+    const answer: unknown = typeof proxied === 'string' ? JSON.parse(proxied) : proxied;
+    expect(answer).toMatchObject({ version: 'v7' });
   });
 
   it('mounts volumes at their paths and swaps a changed ConfigMap in place', async () => {
