@@ -86,29 +86,42 @@ export class GuardedWatch extends Watch {
     let ended = false;
     this.currentDone = done;
     this.hooks.opened();
-    const controller = await super.watch(
-      path,
-      { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: this.hooks.timeoutSeconds },
-      (phase, obj, raw) => {
-        // ListWatch dereferences every event's object; a line without one would throw inside it.
-        if (!live() || typeof obj !== 'object' || obj === null) return;
-        this.hooks.activity();
-        callback(phase, obj, raw);
-      },
-      (err: unknown) => {
-        ended = true;
-        if (!live()) return;
-        this.current = undefined;
+    let controller: AbortController;
+    try {
+      controller = await super.watch(
+        path,
+        { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: this.hooks.timeoutSeconds },
+        (phase, obj, raw) => {
+          // ListWatch dereferences every event's object; a line without one would throw inside it.
+          if (!live() || typeof obj !== 'object' || obj === null) return;
+          this.hooks.activity();
+          callback(phase, obj, raw);
+        },
+        (err: unknown) => {
+          ended = true;
+          if (!live()) return;
+          this.current = undefined;
+          this.currentDone = undefined;
+          if (!err && Date.now() - openedAt < this.hooks.minWatchMs) {
+            done(new Error(`watch ${path} was closed as soon as it opened`));
+            return;
+          }
+          // ListWatch reconnects by itself after a clean close (or re-lists after a 410): allow that stream.
+          this.grant();
+          done(err);
+        },
+      );
+    } catch (err) {
+      // Watch throws only before any request is made (no cluster, credentials that cannot be had): that
+      // is this stream's failure, reported like any other rather than as a rejection nobody handles.
+      const failed = new AbortController();
+      failed.abort();
+      if (live() && !ended) {
         this.currentDone = undefined;
-        if (!err && Date.now() - openedAt < this.hooks.minWatchMs) {
-          done(new Error(`watch ${path} was closed as soon as it opened`));
-          return;
-        }
-        // ListWatch reconnects by itself after a clean close (or re-lists after a 410): allow that stream.
-        this.grant();
         done(err);
-      },
-    );
+      }
+      return failed;
+    }
     if (!live()) controller.abort();
     else if (!ended) this.current = controller;
     return controller;
