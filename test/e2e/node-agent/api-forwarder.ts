@@ -1,6 +1,8 @@
 import net from 'node:net';
 
 export interface Forwarder {
+  /** The port it listens on (the one asked for, or the one given for 0). */
+  port: number;
   close: () => Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function forwardApiServer(
     server.listen(listen.port, listen.host, () => resolve());
   });
   return {
+    port: (server.address() as net.AddressInfo).port,
     close: () =>
       new Promise((resolve) => {
         for (const s of sockets) s.destroy();

@@ -75,10 +75,6 @@ export class PodWorker {
     return this.pod.metadata?.namespace ?? '';
   }
 
-  get podIP(): string | undefined {
-    return this.record.podIP;
-  }
-
   /** A newer copy of the pod from the watch: labels and annotations feed downward API volumes. */
   update(pod: V1Pod): void {
     const before = JSON.stringify([this.pod.metadata?.labels, this.pod.metadata?.annotations]);
