@@ -1,5 +1,6 @@
+import { X509Certificate } from 'node:crypto';
 import { connect } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ProxyConfigInput } from '../../api/proxy-config.js';
 import { createInboundServer } from './inbound.js';
@@ -140,6 +141,47 @@ describe('inbound listener', () => {
     const reason = t.logs.lines().find((l) => l.msg === 'inbound mTLS refused')?.err;
     expect(reason).toEqual(expected[which]);
     expect((await t.ctx.metrics.tcpOpened.get()).values).toEqual([]);
+  });
+
+  it("passes TLS that is not the mesh's (no Trellis ALPN) to an app that terminates it, in PERMISSIVE", async () => {
+    const appCert = issueLeaf(makeCa('app-own-ca'), 'spiffe://app.example/own');
+    const tlsApp = createTlsServer({ cert: appCert.cert, key: appCert.key }, (s) => s.pipe(s));
+    const appPort = await listen(tlsApp);
+    cleanup.push(() => tlsApp.close());
+    const t = testContext({
+      config: testConfig({ mtlsMode: 'PERMISSIVE' }),
+      leaf: pki.server,
+      dst: () => ({ address: '10.0.0.5', port: appPort }),
+      timeouts: { detectMs: 200 },
+    });
+    const server = createInboundServer(t.ctx);
+    const port = await listen(server);
+    cleanup.push(() => server.close());
+    const client = tlsConnect({
+      host: '127.0.0.1',
+      port,
+      ALPNProtocols: ['h2', 'http/1.1'],
+      rejectUnauthorized: false,
+    });
+    await new Promise((r) => client.once('secureConnect', r));
+    expect(client.getPeerX509Certificate()?.fingerprint256).toBe(
+      new X509Certificate(appCert.cert).fingerprint256,
+    );
+    expect(await roundTrip(client, 'app tls')).toBe('app tls');
+    expect((await t.ctx.metrics.tcpOpened.get()).values[0]?.labels.tls).toBe('none');
+  });
+
+  it('refuses TLS that is not the mesh in STRICT', async () => {
+    const t = await setup('STRICT');
+    const client = tlsConnect({
+      host: '127.0.0.1',
+      port: t.port,
+      ALPNProtocols: ['h2'],
+      rejectUnauthorized: false,
+    });
+    const got = await roundTrip(client, 'x').catch((e: Error) => e.message);
+    expect(got).not.toBe('x');
+    expect(await refused(t)).toEqual({ tls_not_mesh_in_strict: 1 });
   });
 
   it('picks up a rotated server certificate for new connections', async () => {

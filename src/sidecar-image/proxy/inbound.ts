@@ -1,10 +1,11 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { offeredAlpn } from './client-hello.js';
 import { connectTcp } from './connect.js';
 import type { ProxyContext } from './context.js';
 import type { TcpLabels } from './metrics.js';
-import { acceptMtls, type InnerProtocol, innerProtocolOf } from './mtls.js';
-import { sniff } from './sniff.js';
+import { acceptMtls, alpn, type InnerProtocol, innerProtocolOf, isMeshAlpn } from './mtls.js';
+import { sniff, sniffHead } from './sniff.js';
 import { forwardTcp } from './tcp-forward.js';
 
 /** What the inbound listener learned about a connection before handing it to a protocol. */
@@ -48,7 +49,9 @@ async function handle(ctx: ProxyContext, socket: Socket, http: InboundHandler | 
   if (!registry || !tls) return refuse('not_ready');
   const mode = registry.config.mtlsMode;
   const opaque = ctx.opaquePorts.has(dst.port) || registry.pod(ctx.pod.ip, dst.port)?.protocol === 'tcp';
-  const first = await sniff(socket, ctx.timeouts.detectMs);
+  const { kind: first, head } = await sniffHead(socket, ctx.timeouts.detectMs);
+  // Mesh peers offer Trellis ALPN values; any other TLS is the app's own (an unreadable hello is tried as mesh).
+  const meshTls = first === 'tls' && isMeshAlpn(offeredAlpn(head) ?? [alpn.tcp]);
 
   const self = registry.workloadOf(ctx.pod.ip);
   const target = registry.pod(ctx.pod.ip, dst.port);
@@ -70,7 +73,7 @@ async function handle(ctx: ProxyContext, socket: Socket, http: InboundHandler | 
   let stream: Duplex = socket;
   let peerId: string | undefined;
   let protocol: InnerProtocol;
-  if (first === 'tls' && mode !== 'DISABLE') {
+  if (meshTls && mode !== 'DISABLE') {
     const accepted = await acceptMtls(
       socket,
       tls,
@@ -86,7 +89,7 @@ async function handle(ctx: ProxyContext, socket: Socket, http: InboundHandler | 
     const negotiated = innerProtocolOf(accepted.tls.alpnProtocol);
     protocol = negotiated ?? (await sniffInner(ctx, stream));
   } else {
-    if (mode === 'STRICT') return refuse('plaintext_in_strict');
+    if (mode === 'STRICT') return refuse(first === 'tls' ? 'tls_not_mesh_in_strict' : 'plaintext_in_strict');
     protocol = first === 'http1' ? 'http1' : first === 'h2' ? 'h2' : 'tcp';
   }
   if (opaque) protocol = 'tcp';

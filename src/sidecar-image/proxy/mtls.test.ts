@@ -42,7 +42,7 @@ describe('mTLS between proxies', () => {
     );
     const reply = await new Promise<string>((r) => tls.once('data', (d: Buffer) => r(d.toString())));
     expect(reply).toBe('hi');
-    expect(p.accepted).toEqual([{ peerId: frontend, alpn: 'http/1.1' }]);
+    expect(p.accepted).toEqual([{ peerId: frontend, alpn: 'trellis-http/1.1' }]);
     expect(innerProtocolOf(tls.alpnProtocol)).toBe('http1');
     tls.destroy();
   });

@@ -10,8 +10,13 @@ import { connectTcp } from './connect.js';
 import { spiffeIdOf, verifyChain } from './identity.js';
 import type { TlsState } from './identity-store.js';
 
-/** ALPN values between Trellis proxies: the inner protocol, so the peer needs no sniffing. */
-export const alpn = { tcp: 'trellis-tcp', http1: 'http/1.1', h2: 'h2' } as const;
+/**
+ * ALPN values between Trellis proxies: the inner protocol, so the peer needs
+ * no sniffing; their prefix also tells mesh mTLS apart from TLS an app
+ * terminates itself.
+ */
+export const alpn = { tcp: 'trellis-tcp', http1: 'trellis-http/1.1', h2: 'trellis-h2' } as const;
+export const isMeshAlpn = (offered: readonly string[]): boolean => offered.some((p) => byAlpn.has(p));
 export type InnerProtocol = keyof typeof alpn;
 const byAlpn = new Map<string, InnerProtocol>(Object.entries(alpn).map(([k, v]) => [v, k as InnerProtocol]));
 

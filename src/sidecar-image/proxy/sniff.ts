@@ -31,12 +31,25 @@ export function classify(buf: Buffer): Sniffed | undefined {
   return possible ? undefined : 'tcp';
 }
 
+/** The largest TLS record (16 KiB plus header); a ClientHello must fit in one. */
+const maxRecord = 16_389;
+
+/** True once `buf` holds the whole first TLS record (or as much as one record may be). */
+function wholeRecord(buf: Buffer): boolean {
+  return buf.length >= maxRecord || (buf.length >= 5 && buf.length >= 5 + buf.readUInt16BE(3));
+}
+
 /**
  * Reads until the first bytes are classified, then puts them back so the
  * next reader sees the stream whole. A client that says nothing (a
  * server-first protocol such as MySQL or SMTP) is TCP after `timeoutMs`.
  */
-export function sniff(socket: Duplex, timeoutMs: number): Promise<Sniffed> {
+export async function sniff(socket: Duplex, timeoutMs: number): Promise<Sniffed> {
+  return (await sniffHead(socket, timeoutMs)).kind;
+}
+
+/** As sniff, also returning the bytes read: for TLS, the whole first record (the ClientHello). */
+export function sniffHead(socket: Duplex, timeoutMs: number): Promise<{ kind: Sniffed; head: Buffer }> {
   return new Promise((resolve) => {
     let seen: Buffer = Buffer.alloc(0);
     const finish = (kind: Sniffed) => {
@@ -46,15 +59,15 @@ export function sniff(socket: Duplex, timeoutMs: number): Promise<Sniffed> {
       socket.off('close', onEnd);
       socket.pause();
       if (seen.length > 0) socket.unshift(seen);
-      resolve(kind);
+      resolve({ kind, head: seen });
     };
     const onData = (chunk: Buffer) => {
       seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
       const kind = classify(seen);
-      if (kind) finish(kind);
+      if (kind && (kind !== 'tls' || wholeRecord(seen))) finish(kind);
     };
-    const onEnd = () => finish('tcp');
-    const timer = setTimeout(() => finish('tcp'), timeoutMs);
+    const onEnd = () => finish(classify(seen) ?? 'tcp');
+    const timer = setTimeout(() => finish(classify(seen) ?? 'tcp'), timeoutMs);
     socket.on('data', onData);
     socket.once('end', onEnd);
     socket.once('close', onEnd);
