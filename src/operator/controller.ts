@@ -4,7 +4,7 @@ import type { Cache, InformerEvent } from './informer.js';
 import type { ObjectKey, Reconciler } from './reconciler.js';
 import type { Resource } from './resource.js';
 
-/** What a controller's reconciler is built with: a client config, a logger, and the runtime's caches. */
+/** What a controller is set up with, once per leadership term. */
 export interface ControllerContext {
   kc: KubeConfig;
   logger: Logger;
@@ -13,6 +13,13 @@ export interface ControllerContext {
    * says what the objects are (`T`); the runtime only knows they are Kubernetes objects.
    */
   cache<T extends KubernetesObject>(resource: Resource): Cache<T>;
+  /**
+   * Puts a key on this controller's queue, after `afterMs` when given: for mappings that hand keys on
+   * later (a debouncer's `fire`). Not callable during `setup` itself; a no-op once the term has ended.
+   */
+  enqueue(key: ObjectKey, afterMs?: number): void;
+  /** Aborts when the term ends (lost Lease, shutdown): cancel the controller's own timers here. */
+  signal: AbortSignal;
 }
 
 /** A resource to watch and the keys each of its changes puts on the controller's queue. */
@@ -21,15 +28,20 @@ export interface Watched {
   keys(event: InformerEvent, obj: KubernetesObject): ObjectKey[];
 }
 
+export interface ControllerSetup {
+  reconciler: Reconciler;
+  watches: Watched[];
+}
+
 /**
- * One controller: what it watches, how changes map to keys, and the reconciler that handles the keys.
- * The runtime gives it one work queue of its own, named after the reconciler.
+ * One controller: the reconciler, what it watches and how changes map to keys. `setup` runs once per
+ * leadership term (and once at start-up, as a check), so its mappings can close over that term's caches
+ * and `enqueue`. The runtime gives each controller one work queue, named after its reconciler.
  */
 export interface Controller {
-  watches: Watched[];
   /** Concurrent reconciles (of different keys); the operator's default when absent. */
   workers?: number;
-  reconciler(context: ControllerContext): Reconciler;
+  setup(context: ControllerContext): ControllerSetup;
 }
 
 /** Builds a `Watched` whose mapping function sees the objects as `T`. */

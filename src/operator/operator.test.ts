@@ -23,12 +23,14 @@ const config = loadConfig({
 function recorder(name: string) {
   const seen: ObjectKey[] = [];
   const controller: Controller = {
-    watches: [watch({ id: 'configmaps', apiVersion: 'v1', plural: 'configmaps' }, ownKey)],
-    reconciler: () => ({
-      name,
-      async reconcile(key) {
-        seen.push(key);
-        return undefined;
+    setup: () => ({
+      watches: [watch({ id: 'configmaps', apiVersion: 'v1', plural: 'configmaps' }, ownKey)],
+      reconciler: {
+        name,
+        async reconcile(key) {
+          seen.push(key);
+          return undefined;
+        },
       },
     }),
   };

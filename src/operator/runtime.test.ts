@@ -24,16 +24,16 @@ function recording(name: string, watches = [watch(configMaps, ownKey)]) {
   const seen: ObjectKey[] = [];
   let context: ControllerContext | undefined;
   const controller: Controller = {
-    watches,
-    reconciler: (ctx) => {
+    setup: (ctx) => {
       context = ctx;
-      return {
+      const reconciler = {
         name,
-        async reconcile(key) {
+        async reconcile(key: ObjectKey) {
           seen.push(key);
           return undefined;
         },
       };
+      return { watches, reconciler };
     },
   };
   return { controller, seen, context: () => context };
@@ -115,6 +115,42 @@ describe('ControllerRuntime', () => {
     releaseList();
     await new Promise((r) => setTimeout(r, 100));
     expect(only.seen).toEqual([]);
+  });
+
+  it('lets mappings hand keys on later through enqueue, and aborts the signal when the term ends', async () => {
+    // A mapping that defers, as a debouncer does: no key at once, one key 50 ms later.
+    let context: ControllerContext | undefined;
+    const deferred = recording('deferred', [
+      watch(configMaps, (obj) => {
+        context?.enqueue({ name: `later-${obj.metadata?.name}` }, 50);
+        return [];
+      }),
+    ]);
+    const { runtime, releaseList } = await setup([deferred.controller]);
+    context = deferred.context();
+    expect(() => context?.enqueue({ name: 'x' })).not.toThrow();
+    releaseList();
+    await runtime.start();
+    await vi.waitFor(
+      () => expect(deferred.seen.map((k) => k.name).sort()).toEqual(['later-a', 'later-b', 'x']),
+      wait,
+    );
+    expect(context?.signal.aborted).toBe(false);
+    await runtime.stop(1000);
+    expect(context?.signal.aborted).toBe(true);
+    context?.enqueue({ name: 'after-the-term' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(deferred.seen.map((k) => k.name)).not.toContain('after-the-term');
+  });
+
+  it('refuses enqueue during setup', async () => {
+    const eager: Controller = {
+      setup: (ctx) => {
+        ctx.enqueue({ name: 'too-soon' });
+        return { watches: [], reconciler: { name: 'eager', reconcile: async () => undefined } };
+      },
+    };
+    await expect(setup([eager])).rejects.toThrow('enqueue was called during setup');
   });
 
   it('refuses two controllers of one name, one id for two collections, and new caches once started', async () => {

@@ -36,30 +36,37 @@ export class ControllerRuntime {
 
   constructor(private readonly options: RuntimeOptions) {
     const { kc, controllers, logger } = options;
-    const context: ControllerContext = {
-      kc,
-      logger,
-      // The caller names the kind its resource holds; see ControllerContext.cache.
-      cache: <T extends KubernetesObject>(resource: Resource) =>
-        this.informer(resource) as unknown as Cache<T>,
-    };
     const names = new Set<string>();
     for (const controller of controllers) {
-      const reconciler = controller.reconciler(context);
+      let queue: WorkQueue | undefined;
+      const context: ControllerContext = {
+        kc,
+        logger,
+        // The caller names the kind its resource holds; see ControllerContext.cache.
+        cache: <T extends KubernetesObject>(resource: Resource) =>
+          this.informer(resource) as unknown as Cache<T>,
+        enqueue: (key, afterMs = 0) => {
+          if (!queue) throw new Error('enqueue was called during setup, before the queue exists');
+          queue.addAfter(key, afterMs);
+        },
+        signal: this.stopping.signal,
+      };
+      const { reconciler, watches } = controller.setup(context);
       if (names.has(reconciler.name)) throw new Error(`two controllers are named ${reconciler.name}`);
       names.add(reconciler.name);
-      const queue = new WorkQueue({
+      const term = new WorkQueue({
         reconciler,
         workers: controller.workers ?? options.queue.workers,
         backoff: options.queue.backoff,
         logger,
         observer: options.metrics.queueObserver(reconciler.name),
       });
-      options.metrics.trackQueue(reconciler.name, () => queue.depth);
-      this.queues.push(queue);
-      for (const watched of controller.watches) {
+      queue = term;
+      options.metrics.trackQueue(reconciler.name, () => term.depth);
+      this.queues.push(term);
+      for (const watched of watches) {
         this.informer(watched.resource).onChange((event, obj) => {
-          for (const key of watched.keys(event, obj)) queue.add(key);
+          for (const key of watched.keys(event, obj)) term.add(key);
         });
       }
     }

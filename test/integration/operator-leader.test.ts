@@ -24,10 +24,10 @@ const identity = process.env.POD_NAME;
 let counter = 0;
 const resource = { id: 'ledger', apiVersion: 'v1', plural: 'configmaps', namespace, fieldSelector: 'metadata.name=ledger' };
 const ledger = {
-  watches: [{ resource, keys: () => [{ namespace, name: 'ledger' }] }],
-  reconciler: ({ kc }) => {
+  setup: ({ kc }) => {
     const core = kc.makeApiClient(CoreV1Api);
-    return {
+    const watches = [{ resource, keys: () => [{ namespace, name: 'ledger' }] }];
+    const reconciler = {
       name: 'ledger',
       async reconcile(key) {
         const cm = await core.readNamespacedConfigMap({ name: key.name, namespace: key.namespace });
@@ -39,6 +39,7 @@ const ledger = {
         return { requeueAfterMs: 200 };
       },
     };
+    return { watches, reconciler };
   },
 };
 await runOperatorProcess([ledger]);

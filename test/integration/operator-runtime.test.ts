@@ -4,6 +4,7 @@ import { describe, expect } from 'vitest';
 import { loadConfig } from '../../src/operator/config.js';
 import { type Controller, ownKey, watch } from '../../src/operator/controller.js';
 import { startOperator } from '../../src/operator/operator.js';
+import type { Reconciler } from '../../src/operator/reconciler.js';
 import { relayedKubeConfig } from '../../src/operator/testing/tcp-relay.js';
 import { eventually } from '../support/kube.js';
 import { test } from '../support/namespace.js';
@@ -16,11 +17,10 @@ const colorAnnotation = 'trellis.test/copied-color';
 function colorController(ns: string): Controller {
   const resource = { id: 'configmaps', apiVersion: 'v1', plural: 'configmaps', namespace: ns };
   return {
-    watches: [watch<V1ConfigMap>(resource, ownKey)],
-    reconciler: ({ kc, cache }) => {
+    setup: ({ kc, cache }) => {
       const core = kc.makeApiClient(CoreV1Api);
       const configMaps = cache<V1ConfigMap>(resource);
-      return {
+      const reconciler: Reconciler = {
         name: 'color-copier',
         async reconcile(key) {
           const cached = configMaps.get(key.name, key.namespace);
@@ -44,6 +44,7 @@ function colorController(ns: string): Controller {
           return undefined;
         },
       };
+      return { watches: [watch<V1ConfigMap>(resource, ownKey)], reconciler };
     },
   };
 }
