@@ -18,6 +18,8 @@ const run = promisify(execFile);
 
 interface Harness {
   injector: Injector;
+  /** Where the serving certificate files live, as a mounted Secret would. */
+  certDir: string;
   close: () => Promise<void>;
 }
 
@@ -39,6 +41,7 @@ async function startHarness(kube: Kube, ns: string): Promise<Harness> {
     port: 0,
     kubeconfig: inject('kubeconfig'),
     logger: pino({ level: 'warn' }),
+    reloadIntervalMs: 200,
   });
   const mwc = renderWebhookConfiguration({
     name: `trellis-injector-${ns}`,
@@ -62,7 +65,7 @@ async function startHarness(kube: Kube, ns: string): Promise<Harness> {
     await close();
     throw err;
   }
-  return { injector, close };
+  return { injector, certDir: dir, close };
 }
 
 const spec = {
@@ -185,6 +188,47 @@ describe('the injector webhook, through the real API server', () => {
       expect(metrics).toContain('trellis_webhook_injections_total{result="injected",reason="pod-label"} 2');
       expect(metrics).toContain('trellis_webhook_injections_total{result="skipped",reason="not-opted-in"} 1');
       expect(metrics).toContain('trellis_webhook_injections_total{result="skipped",reason="opted-out"} 1');
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('a certificate renewed by cert-manager is served, and the API server follows through the cainjector', async ({
+    kube,
+    ns,
+  }) => {
+    const h = await startHarness(kube, ns);
+    try {
+      const before = await kube.core.readNamespacedSecret({ name: 'injector', namespace: ns });
+      // cert-manager re-issues a Certificate whose Secret is gone; SelfSigned means a new CA as well.
+      await kube.core.deleteNamespacedSecret({ name: 'injector', namespace: ns });
+      const after = await eventually('cert-manager to re-issue', async () => {
+        const s = await kube.core
+          .readNamespacedSecret({ name: 'injector', namespace: ns })
+          .catch(() => undefined);
+        return s?.data?.['tls.crt'] && s.data['tls.crt'] !== before.data?.['tls.crt'] ? s : undefined;
+      });
+      // What kubelet does for a Secret volume.
+      const pem = (key: string) => Buffer.from(after.data?.[key] ?? '', 'base64').toString('utf8');
+      writeFileSync(join(h.certDir, 'tls.key'), pem('tls.key'));
+      writeFileSync(join(h.certDir, 'tls.crt'), pem('tls.crt'));
+
+      await eventually('the injector to reload its certificate', async () =>
+        (await h.injector.metrics.registry.metrics()).includes(
+          'trellis_webhook_certificate_reloads_total{result="ok"} 1',
+        )
+          ? true
+          : undefined,
+      );
+      let i = 0;
+      const pod = await eventually('a pod to be injected with the renewed certificate', async () => {
+        const created = await kube.core.createNamespacedPod({
+          namespace: ns,
+          body: podBody(`after-${i++}`, { labels: { 'trellis.dev/inject': 'true' } }),
+        });
+        return isInjected(created) ? created : undefined;
+      });
+      expect(isInjected(pod)).toBe(true);
     } finally {
       await h.close();
     }
