@@ -1,6 +1,6 @@
-import { chmodSync, existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { chmod, chown, mkdir, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { CoreV1Api, V1Container, V1Pod } from '@kubernetes/client-node';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -8,9 +8,9 @@ import type { Pod, PodNetwork } from '../../support/netns.js';
 import { apiCode } from './api-errors.js';
 import { writeAtomically } from './atomic-writer.js';
 import { ContainerRunner, type Launch, type RestartPolicy } from './container.js';
-import { type ObjectData, resolveEnv } from './env.js';
-import { pullError, repoRoot, resolveImage } from './images.js';
-import { type Mount, mountPrologue, quote } from './mounts.js';
+import type { ObjectData } from './env.js';
+import { pullError } from './images.js';
+import { buildLaunch } from './launch.js';
 import { type PodRecord, podStatus } from './status.js';
 import { MissingObjectError, projectVolume, type TokenSource } from './volumes.js';
 
@@ -31,7 +31,7 @@ export interface PodWorkerDeps {
   backoff: { baseMs: number; maxMs: number };
 }
 
-const exists = (path: string) => {
+const realPath = (path: string) => {
   try {
     return realpathSync(path);
   } catch {
@@ -279,63 +279,23 @@ export class PodWorker {
   }
 
   private prepare(container: V1Container, restart: number): Launch {
-    const image = resolveImage(container.image ?? '', container.command, container.args);
-    if (!image) throw new Error(`image ${container.image} is not in the table`);
-    const podSecurity = this.pod.spec?.securityContext;
-    const uid = container.securityContext?.runAsUser ?? podSecurity?.runAsUser ?? image.user?.uid;
-    const gid =
-      container.securityContext?.runAsGroup ??
-      podSecurity?.runAsGroup ??
-      (uid === undefined ? undefined : (image.user?.gid ?? 0));
-    const { host, port } = this.deps.apiService;
-    const base: Record<string, string> = {
-      PATH: `${dirname(process.execPath)}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
-      HOSTNAME: this.pod.metadata?.name ?? '',
-      HOME: uid === undefined || uid === 0 ? '/root' : '/',
-      KUBERNETES_SERVICE_HOST: host,
-      KUBERNETES_SERVICE_PORT: String(port),
-      KUBERNETES_SERVICE_PORT_HTTPS: String(port),
-      KUBERNETES_PORT: `tcp://${host}:${port}`,
-      [`KUBERNETES_PORT_${port}_TCP`]: `tcp://${host}:${port}`,
-      [`KUBERNETES_PORT_${port}_TCP_PROTO`]: 'tcp',
-      [`KUBERNETES_PORT_${port}_TCP_PORT`]: String(port),
-      [`KUBERNETES_PORT_${port}_TCP_ADDR`]: host,
-    };
-    const withIP: V1Pod = {
-      ...this.pod,
-      status: { ...this.pod.status, podIP: this.record.podIP, hostIP: this.deps.hostIP },
-    };
-    const env = resolveEnv(withIP, container, base, this.deps.data);
-
-    const mounts: Mount[] = (container.volumeMounts ?? []).map((m) => {
-      const volumeDir = join(this.deps.podDir, 'volumes', m.name);
-      const source = m.subPath ? join(volumeDir, m.subPath) : volumeDir;
-      const real = exists(source);
-      if (!real) throw new Error(`volumeMount ${m.name}: ${m.subPath ?? 'volume'} does not exist`);
-      return {
-        source: real,
-        target: m.mountPath,
-        readOnly: m.readOnly ?? false,
-        file: statSync(real).isFile(),
-      };
-    });
     const logDir = join(this.deps.logDir, container.name);
     mkdirSync(logDir, { recursive: true });
-    const scratch = join(this.deps.podDir, 'overlays', `${container.name}-${restart}`);
-    mkdirSync(scratch, { recursive: true });
-    chmodSync(scratch, 0o700);
-    const prologue = [
-      mountPrologue(mounts, exists, scratch, join(logDir, `${restart}.log`)),
-      // The images' WORKDIR is the checkout.
-      `cd ${quote(container.workingDir ?? repoRoot)}`,
-    ].join('\n');
-    return {
-      argv: image.argv,
-      env,
-      prologue,
-      ...(uid === undefined ? {} : { uid }),
-      ...(gid === undefined ? {} : { gid }),
-    };
+    // The overlays' upper layers: the container's alone.
+    mkdirSync(join(this.deps.podDir, 'overlays'), { recursive: true, mode: 0o700 });
+    return buildLaunch({
+      pod: this.pod,
+      container,
+      restart,
+      podIP: this.record.podIP ?? '',
+      hostIP: this.deps.hostIP,
+      apiService: this.deps.apiService,
+      data: this.deps.data,
+      podDir: this.deps.podDir,
+      logDir,
+      resolve: realPath,
+      isFile: (path) => statSync(path).isFile(),
+    });
   }
 
   /** Coalesces changes into one status write at a time, the last state winning. */
