@@ -162,6 +162,36 @@ describe('Informer', () => {
     expect((at[2] ?? 0) - (at[1] ?? 0)).toBeGreaterThanOrEqual(100 - 5);
   });
 
+  it('lists again when the stream says its resourceVersion is gone (410)', async () => {
+    const { api, informer, events } = await setup(
+      (req, res) => {
+        if (!req.watch) {
+          const n = api.lists().length;
+          sendJson(res, 200, {
+            metadata: { resourceVersion: String(n * 10) },
+            items: [configMap(`gen-${n}`, 'one', '1')],
+          });
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        if (api.watches().length === 1) {
+          event(res, 'ERROR', { kind: 'Status', code: 410, reason: 'Expired' });
+          res.end();
+        }
+      },
+      { minWatchMs: 0 },
+    );
+    informer.start();
+    await vi.waitFor(() => expect(api.lists()).toHaveLength(2), wait);
+    await vi.waitFor(() => expect(api.watches()).toHaveLength(2), wait);
+    expect(api.watches()[1]?.query.get('resourceVersion')).toBe('20');
+    expect(events).toEqual([
+      ['add', 'one/gen-1'],
+      ['delete', 'one/gen-1'],
+      ['add', 'one/gen-2'],
+    ]);
+  });
+
   it('opens no stream after stop', async () => {
     const { api, informer } = await setup((req, res) => {
       if (!req.watch) sendJson(res, 200, { metadata: { resourceVersion: '1' }, items: [] });
