@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -22,6 +22,7 @@ import { PodWorker } from './pod-worker.js';
 /** The bridge's host end: the nodes' InternalIP and the `kubernetes` Service address containers see. */
 export const hostIP = '198.18.0.1';
 export const apiServicePort = 443;
+const stateDirPrefix = 'trellis-node-agent-';
 
 export interface AgentOptions {
   kubeconfig: string;
@@ -59,13 +60,17 @@ export async function startAgent(opts: AgentOptions): Promise<NodeAgent> {
   const core = kc.makeApiClient(CoreV1Api);
   const coordination = kc.makeApiClient(CoordinationV1Api);
   const server = new URL(kc.getCurrentCluster()?.server ?? '');
-  const stateDir = opts.stateDir ?? (await mkdtemp(join(tmpdir(), 'trellis-node-agent-')));
   const backoff = opts.backoff ?? { baseMs: 1_000, maxMs: 10_000 };
   const workers = new Map<string, PodWorker>();
   const netnsNames = new Map<string, string>();
   let podCount = 0;
 
   const release = takeLock(join(tmpdir(), 'trellis-node-agent.lock'));
+  // Holding the lock, any other default state directory is a crashed run's.
+  for (const name of await readdir(tmpdir())) {
+    if (name.startsWith(stateDirPrefix)) await rm(join(tmpdir(), name), { recursive: true, force: true });
+  }
+  const stateDir = opts.stateDir ?? (await mkdtemp(join(tmpdir(), stateDirPrefix)));
   const cleanups: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) {
