@@ -9,12 +9,12 @@ import { apiStatus, eventually, type Kube, kube } from '../support/kube.js';
 import { createTestNamespace, deleteNamespace } from '../support/namespace.js';
 import { type NodeAgent, startAgent } from './node-agent/agent.js';
 
-const node = 'trellis-e2e-agent';
+// Two nodes, tainted so that only these tests' pods (which tolerate it) land on them: the cluster is shared.
+const nodes = ['trellis-e2e-agent-1', 'trellis-e2e-agent-2'];
 const taint = { key: 'trellis.dev/e2e-agent', value: 'true', effect: 'NoSchedule' };
-const placement = {
-  nodeSelector: { 'kubernetes.io/hostname': node },
-  tolerations: [{ key: taint.key, operator: 'Equal', value: taint.value, effect: taint.effect }],
-};
+const tolerations = [{ key: taint.key, operator: 'Equal', value: taint.value, effect: taint.effect }];
+const placement = { nodeSelector: { 'trellis.dev/node-agent': 'true' }, tolerations };
+const onSecondNode = { nodeSelector: { 'kubernetes.io/hostname': nodes[1] ?? '' }, tolerations };
 const labels = { app: 'web' };
 
 const get = async (url: string, init?: RequestInit) => {
@@ -65,7 +65,7 @@ describe('the node agent', () => {
     k = kube();
     agent = await startAgent({
       kubeconfig: inject('kubeconfig'),
-      nodes: [node],
+      nodes,
       taints: [taint],
       log: pino({ level: 'warn' }),
       backoff: { baseMs: 500, maxMs: 5_000 },
@@ -122,6 +122,7 @@ describe('the node agent', () => {
   it('runs a Deployment: Ready pods on the bridge, the Deployment Available, both in the EndpointSlice', async () => {
     const ready = await eventually('two Ready pods', readyPods, 120_000);
     for (const pod of ready) {
+      expect(nodes).toContain(pod.spec?.nodeName);
       expect(pod.status?.podIP).toMatch(/^198\.18\.0\.\d+$/);
       expect(pod.status?.containerStatuses?.[0]).toMatchObject({ name: 'web', ready: true, started: true });
       const { body } = await get(`http://${pod.status?.podIP}:8080/`);
@@ -139,6 +140,12 @@ describe('the node agent', () => {
       const available = d.status?.conditions?.find((c) => c.type === 'Available')?.status === 'True';
       return available && d.status?.availableReplicas === 2 ? d : undefined;
     });
+    for (const name of nodes) {
+      const n = await k.core.readNode({ name });
+      expect(n.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+      const lease = await k.coordination.readNamespacedLease({ name, namespace: 'kube-node-lease' });
+      expect(lease.spec?.holderIdentity).toBe(name);
+    }
     const addresses = await eventually('EndpointSlice with both pods ready', async () => {
       const slices = await k.kc.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({
         namespace: ns,
@@ -242,7 +249,7 @@ describe('the node agent', () => {
       body: {
         metadata: { name: 'staged', labels: { role: 'staged' } },
         spec: {
-          ...placement,
+          ...onSecondNode,
           terminationGracePeriodSeconds: 2,
           initContainers: [
             step('first'),
@@ -300,6 +307,8 @@ describe('the node agent', () => {
       },
       120_000,
     );
+    // Run by the agent for the second node: every node's pods are watched.
+    expect(pod.spec?.nodeName).toBe(nodes[1]);
     const init = Object.fromEntries((pod.status?.initContainerStatuses ?? []).map((c) => [c.name, c]));
     expect(init.first?.state?.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
     expect(init.second?.state?.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
