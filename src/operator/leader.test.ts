@@ -40,7 +40,7 @@ describe('LeaderElector', () => {
     });
     cleanups.push(() => api.close());
     const coordination = api.kc.makeApiClient(CoordinationV1Api);
-    const candidate = (identity: string) => {
+    const candidate = (identity: string, drainMs = 0) => {
       const events: string[] = [];
       const elector = new LeaderElector({
         ...timing,
@@ -50,8 +50,9 @@ describe('LeaderElector', () => {
         identity,
         logger,
         onStartedLeading: () => events.push('started'),
-        onStoppedLeading: () => {
-          events.push('stopped');
+        onStoppedLeading: async (reason) => {
+          events.push(`stopped: ${reason}`);
+          await new Promise((r) => setTimeout(r, drainMs));
         },
       });
       cleanups.push(() => elector.stop());
@@ -75,9 +76,28 @@ describe('LeaderElector', () => {
     }
     expect(standby.events).toEqual([]);
     await leader.elector.stop();
-    expect(leader.events).toEqual(['started', 'stopped']);
+    expect(leader.events).toEqual(['started', 'stopped: shutdown']);
     await vi.waitFor(() => expect(standby.elector.isLeader()).toBe(true), wait);
     expect(leases.lease('trellis-system', 'trellis-operator')?.spec?.leaseTransitions).toBe(1);
+  });
+
+  it('keeps the Lease renewed while the work drains at shutdown, longer than the lease lasts', async () => {
+    const { candidate } = await setup();
+    const a = candidate('a', 2000);
+    a.elector.start();
+    await vi.waitFor(() => expect(a.elector.isLeader()).toBe(true), wait);
+    const b = candidate('b');
+    b.elector.start();
+    let drained = false;
+    const stopped = a.elector.stop().then(() => {
+      drained = true;
+    });
+    while (!drained) {
+      expect(b.elector.isLeader()).toBe(false);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await stopped;
+    await vi.waitFor(() => expect(b.elector.isLeader()).toBe(true), wait);
   });
 
   it('takes over from a silent holder only after watching the lease unchanged for its duration', async () => {
@@ -104,10 +124,10 @@ describe('LeaderElector', () => {
     a.elector.start();
     await vi.waitFor(() => expect(a.elector.isLeader()).toBe(true), wait);
     leases.state.down = true;
-    await vi.waitFor(() => expect(a.events).toEqual(['started', 'stopped']), wait);
+    await vi.waitFor(() => expect(a.events).toEqual(['started', 'stopped: lost']), wait);
     expect(a.elector.isLeader()).toBe(false);
     leases.state.down = false;
-    await vi.waitFor(() => expect(a.events).toEqual(['started', 'stopped', 'started']), wait);
+    await vi.waitFor(() => expect(a.events).toEqual(['started', 'stopped: lost', 'started']), wait);
   });
 
   it('keeps its term and still releases when the callbacks throw', async () => {

@@ -11,6 +11,8 @@ export interface LeaderTiming {
   retryPeriodMs: number;
 }
 
+export type StopReason = 'lost' | 'shutdown';
+
 export interface LeaderElectionOptions extends LeaderTiming {
   coordination: CoordinationV1Api;
   namespace: string;
@@ -19,8 +21,12 @@ export interface LeaderElectionOptions extends LeaderTiming {
   logger: Logger;
   /** Leadership begins: start working. */
   onStartedLeading(): void;
-  /** Leadership ended (lost or given up): stop working; the elector waits for this before anything else. */
-  onStoppedLeading(): Promise<void> | void;
+  /**
+   * Leadership ended: stop working; the elector waits for this before anything else. `lost`: the Lease
+   * may already be another's, so stop at once. `shutdown`: the Lease is still renewed while this runs,
+   * so in-flight work may finish; it is released afterwards.
+   */
+  onStoppedLeading(reason: StopReason): Promise<void> | void;
 }
 
 /** Checks the relations client-go also insists on, without which two leaders could overlap. */
@@ -49,6 +55,8 @@ export class LeaderElector {
   private leading = false;
   private observedVersion: string | undefined;
   private observedAt = 0;
+  /** When the last successful renewal began: the renew deadline runs from here. */
+  private renewedAt = 0;
   private running: Promise<void> | undefined;
 
   constructor(private readonly options: LeaderElectionOptions) {
@@ -84,6 +92,7 @@ export class LeaderElector {
         continue;
       }
       this.leading = true;
+      this.renewedAt = Date.now();
       this.log.info({ identity: this.options.identity }, 'started leading');
       try {
         this.options.onStartedLeading();
@@ -91,39 +100,52 @@ export class LeaderElector {
         // Keep renewing anyway: giving the Lease up would only move the same failure to another replica.
         this.log.error({ err }, 'starting to lead failed');
       }
-      await this.renewUntilLost();
+      const held = await this.renewUntil(signal);
       this.leading = false;
-      this.log.info({ identity: this.options.identity, shuttingDown: signal.aborted }, 'stopped leading');
-      try {
-        await this.options.onStoppedLeading();
-      } catch (err) {
-        this.log.error({ err }, 'stopping work after leading failed');
+      this.log.info({ identity: this.options.identity, shuttingDown: held }, 'stopped leading');
+      if (!held) {
+        await this.stopWork('lost');
+        continue;
       }
-      if (signal.aborted) await this.release();
+      // Shutting down: the Lease stays renewed while the work drains, so no standby starts meanwhile.
+      const drained = new AbortController();
+      const renewing = this.renewUntil(drained.signal);
+      await this.stopWork('shutdown');
+      drained.abort();
+      await renewing;
+      await this.release();
     }
   }
 
-  private async renewUntilLost(): Promise<void> {
+  private async stopWork(reason: StopReason): Promise<void> {
+    try {
+      await this.options.onStoppedLeading(reason);
+    } catch (err) {
+      this.log.error({ err }, 'stopping work after leading failed');
+    }
+  }
+
+  /** Renews every retry period until `until` aborts (true) or the renew deadline passes unrenewed (false). */
+  private async renewUntil(until: AbortSignal): Promise<boolean> {
     const { renewDeadlineMs, retryPeriodMs } = this.options;
-    const signal = this.stopping.signal;
-    let renewedAt = Date.now();
-    while (!signal.aborted) {
-      await sleep(retryPeriodMs, signal);
-      if (signal.aborted) return;
+    while (!until.aborted) {
+      await sleep(retryPeriodMs, until);
+      if (until.aborted) return true;
       const attemptAt = Date.now();
-      const left = renewedAt + renewDeadlineMs - attemptAt;
+      const left = this.renewedAt + renewDeadlineMs - attemptAt;
       if (left > 0 && (await this.attempt(left))) {
-        renewedAt = attemptAt;
+        this.renewedAt = attemptAt;
         continue;
       }
-      if (Date.now() - renewedAt >= renewDeadlineMs) {
+      if (Date.now() - this.renewedAt >= renewDeadlineMs) {
         this.log.warn(
-          { sinceRenewMs: Date.now() - renewedAt },
+          { sinceRenewMs: Date.now() - this.renewedAt },
           'lease not renewed within the renew deadline',
         );
-        return;
+        return false;
       }
     }
+    return true;
   }
 
   /** One read and, when allowed, one write: true when this candidate holds the Lease afterwards. */

@@ -58,11 +58,12 @@ export async function startOperator(options: {
       runtime = term;
       term.start().catch((err: unknown) => logger.error({ err }, 'controllers failed to start'));
     },
-    onStoppedLeading: async () => {
+    onStoppedLeading: async (reason) => {
       metrics.setLeader(false);
       const term = runtime;
       runtime = undefined;
-      await term?.stop(config.queue.shutdownGraceMs);
+      // A lost Lease may already be another's: abort the reconciles in flight at once.
+      await term?.stop(reason === 'lost' ? 0 : config.queue.shutdownGraceMs);
     },
   });
 
