@@ -49,6 +49,7 @@ const isStatus = (err: unknown, code: number) => err instanceof ApiException && 
  * not matter); every write carries the resourceVersion read, so of two racing candidates one wins.
  * The leader renews every retry period and stops leading when renewals have failed for the renew
  * deadline, which is shorter than the lease duration: it has stopped before anyone else may start.
+ * On `stop` it keeps renewing while its work drains, then releases the Lease.
  */
 export class LeaderElector {
   private readonly stopping = new AbortController();
@@ -73,7 +74,7 @@ export class LeaderElector {
     this.running = this.run();
   }
 
-  /** Stops leading (waiting for `onStoppedLeading`), then releases the Lease so a standby takes over at once. */
+  /** Stops leading (renewing until `onStoppedLeading` returns), then releases the Lease so a standby takes over at once. */
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.running;

@@ -54,19 +54,19 @@ export class ControllerRuntime {
       const { reconciler, watches } = controller.setup(context);
       if (names.has(reconciler.name)) throw new Error(`two controllers are named ${reconciler.name}`);
       names.add(reconciler.name);
-      const term = new WorkQueue({
+      const own = new WorkQueue({
         reconciler,
         workers: controller.workers ?? options.queue.workers,
         backoff: options.queue.backoff,
         logger,
         observer: options.metrics.queueObserver(reconciler.name),
       });
-      queue = term;
-      options.metrics.trackQueue(reconciler.name, () => term.depth);
-      this.queues.push(term);
+      queue = own;
+      options.metrics.trackQueue(reconciler.name, () => own.depth);
+      this.queues.push(own);
       for (const watched of watches) {
         this.informer(watched.resource).onChange((event, obj) => {
-          for (const key of watched.keys(event, obj)) term.add(key);
+          for (const key of watched.keys(event, obj)) own.add(key);
         });
       }
     }
