@@ -229,6 +229,41 @@ describe('WorkQueue', () => {
     expect(fake.calls).toHaveLength(1);
   });
 
+  it('logs each reconcile and each failure with the reconciler and the key', async () => {
+    const records: Array<Record<string, unknown>> = [];
+    const capture = pino({ level: 'debug' }, { write: (line: string) => records.push(JSON.parse(line)) });
+    const fake = manualReconciler();
+    const queue = new WorkQueue({
+      reconciler: fake.reconciler,
+      workers: 1,
+      backoff: { baseMs: 10_000, capMs: 10_000 },
+      logger: capture,
+    });
+    queue.start();
+    queue.add({ namespace: 'shop', name: 'orders' });
+    await vi.waitFor(() => expect(fake.calls).toHaveLength(1));
+    fake.calls[0]?.fail(new Error('boom'));
+    await vi.waitFor(() => expect(records).toHaveLength(1));
+    expect(records[0]).toMatchObject({
+      reconciler: 'fake',
+      key: 'shop/orders',
+      failures: 1,
+      delayMs: 10_000,
+      msg: 'reconcile failed; retrying after backoff',
+    });
+    queue.add({ name: 'cluster-wide' });
+    await vi.waitFor(() => expect(fake.calls).toHaveLength(2));
+    fake.calls[1]?.finish();
+    await vi.waitFor(() => expect(records).toHaveLength(2));
+    expect(records[1]).toMatchObject({
+      reconciler: 'fake',
+      key: 'cluster-wide',
+      outcome: 'success',
+      msg: 'reconciled',
+    });
+    await queue.shutdown(0);
+  });
+
   it('shuts down without new work, waits for the reconciles in flight, and aborts them after the grace', async () => {
     vi.useFakeTimers();
     const fake = manualReconciler();
