@@ -4,8 +4,8 @@ import { listen } from './testing/harness.js';
 import { startPair } from './testing/pair.js';
 
 /**
- * h2c (and so gRPC) from the app: detected by its preface and carried as
- * opaque TCP over mTLS between the proxies, many streams on one connection.
+ * h2c (and so gRPC) from the app: detected by its preface and proxied per
+ * stream, multiplexed over one mTLS connection between the proxies.
  */
 describe('h2c through a proxy pair', () => {
   const closers: (() => void)[] = [];
@@ -13,9 +13,25 @@ describe('h2c through a proxy pair', () => {
     for (const c of closers.splice(0)) c();
   });
 
-  it('carries concurrent h2c streams, gRPC-style trailers included', async () => {
+  it('answers 503 UF for a stream whose endpoint cannot be reached', async () => {
+    const pair = await startPair({ app: (_req, res) => res.end(), endpointPort: 1 });
+    closers.push(pair.close);
+    const client = h2connect(`http://127.0.0.1:${pair.port}`);
+    closers.push(() => client.close());
+    const headers = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      const req = client.request({ ':path': '/' });
+      req.on('response', resolve);
+      req.on('error', reject);
+      req.end();
+    });
+    expect([headers[':status'], headers['x-trellis-response-flags']]).toEqual([503, 'UF']);
+  });
+
+  it('proxies concurrent h2c streams per request over one peer connection, gRPC trailers included', async () => {
+    const seen: string[] = [];
     const app: Http2Server = h2server();
     app.on('stream', (stream, headers) => {
+      seen.push(String(headers.traceparent ?? ''));
       stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
       stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
       stream.end(`echo ${headers[':path']}`);
@@ -43,7 +59,16 @@ describe('h2c through a proxy pair', () => {
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => call(`/svc/Method${i}`)));
     expect(results.map((r) => r.body)).toEqual(Array.from({ length: 10 }, (_, i) => `echo /svc/Method${i}`));
     expect(results.every((r) => r.trailers['grpc-status'] === '0')).toBe(true);
-    const tcp = (await pair.client.ctx.metrics.tcpOpened.get()).values;
-    expect(tcp.map((v) => [v.labels.tls, v.value])).toEqual([['mtls', 1]]);
+    expect(seen.every((t) => /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/.test(t))).toBe(true);
+    const per = async (ctx: typeof pair.client.ctx) =>
+      (await ctx.metrics.requests.get()).values.map((v) => [
+        v.labels.direction,
+        v.labels.tls,
+        v.labels.response_code,
+        v.value,
+      ]);
+    expect(await per(pair.client.ctx)).toEqual([['outbound', 'mtls', '200', 10]]);
+    expect(await per(pair.server.ctx)).toEqual([['inbound', 'mtls', '200', 10]]);
+    expect(pair.peerConnections()).toBe(1);
   });
 });

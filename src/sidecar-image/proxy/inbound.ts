@@ -23,19 +23,24 @@ export type InboundHandler = (ctx: ProxyContext, s: InboundStream) => void;
  * The inbound capture listener (15006): PREROUTING redirects every
  * connection for this pod here; SO_ORIGINAL_DST gives the app port. mTLS is
  * terminated and the caller identified; plaintext is served only in
- * PERMISSIVE (or DISABLE) mode. `http` takes HTTP/1.1 streams; everything
- * else (h2c included, for now) is opaque TCP to the app on 127.0.0.1.
+ * PERMISSIVE (or DISABLE) mode. `http` takes HTTP/1.1 streams, `h2` HTTP/2;
+ * everything else is opaque TCP to the app on 127.0.0.1.
  */
-export function createInboundServer(ctx: ProxyContext, http?: InboundHandler): Server {
+export function createInboundServer(ctx: ProxyContext, http?: InboundHandler, h2?: InboundHandler): Server {
   return createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-    handle(ctx, socket, http).catch((err: Error) => {
+    handle(ctx, socket, http, h2).catch((err: Error) => {
       ctx.log.debug({ err: err.message }, 'inbound connection failed');
       socket.destroy();
     });
   });
 }
 
-async function handle(ctx: ProxyContext, socket: Socket, http: InboundHandler | undefined): Promise<void> {
+async function handle(
+  ctx: ProxyContext,
+  socket: Socket,
+  http: InboundHandler | undefined,
+  h2: InboundHandler | undefined,
+): Promise<void> {
   ctx.tracker.add(socket);
   socket.on('error', () => socket.destroy());
   const refuse = (reason: string) => {
@@ -95,6 +100,7 @@ async function handle(ctx: ProxyContext, socket: Socket, http: InboundHandler | 
   if (opaque) protocol = 'tcp';
   const l = labels(peerId, peerId ? 'mtls' : 'none');
   if (protocol === 'http1' && http) return http(ctx, { stream, appPort: dst.port, peerId, labels: l });
+  if (protocol === 'h2' && h2) return h2(ctx, { stream, appPort: dst.port, peerId, labels: l });
   const app = await connectTcp(ctx.appHost, dst.port, ctx.timeouts.connectMs).catch((err: Error) => {
     ctx.metrics.tcpClosed.inc({ ...l, response_flags: 'UF' });
     throw err;

@@ -20,17 +20,18 @@ const proxyPorts = [ports.outboundCapture, ports.inboundCapture, ports.admin];
 
 /**
  * The outbound capture listener (15001): OUTPUT redirects the app's
- * connections here; SO_ORIGINAL_DST says where they were going. HTTP goes to
- * `http` (which routes per request); everything else is opaque TCP to one
+ * connections here; SO_ORIGINAL_DST says where they were going. HTTP/1.1 goes
+ * to `http`, HTTP/2 to `h2` (both route per request); everything else is opaque TCP to one
  * endpoint, over mTLS when that endpoint runs a Trellis proxy.
  */
 export function createOutboundServer(
   ctx: ProxyContext,
   balancers: Balancers,
   http?: OutboundHandler,
+  h2?: OutboundHandler,
 ): Server {
   return createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-    handle(ctx, balancers, socket, http).catch((err: Error) => {
+    handle(ctx, balancers, socket, http, h2).catch((err: Error) => {
       ctx.log.debug({ err: err.message }, 'outbound connection failed');
       socket.destroy();
     });
@@ -42,6 +43,7 @@ async function handle(
   balancers: Balancers,
   socket: Socket,
   http: OutboundHandler | undefined,
+  h2: OutboundHandler | undefined,
 ): Promise<void> {
   ctx.tracker.add(socket);
   socket.on('error', () => socket.destroy());
@@ -54,13 +56,13 @@ async function handle(
   if (!dst) return refuse('no_original_dst');
   if (!registry) return refuse('not_ready');
   const resolved = resolveTarget(registry, balancers, dst, ctx.pod, proxyPorts);
-  // h2c and gRPC go as opaque TCP for now (one endpoint per connection).
   const declaredTcp = resolved.kind === 'target' && resolved.target.protocol === 'tcp';
-  const isHttp1 = !declaredTcp && (await sniff(socket, ctx.timeouts.detectMs)) === 'http1';
-  if (isHttp1 && http) {
-    // HTTP picks an endpoint per request, and answers refusals with a status (502 NR, 503 UH).
+  const kind = declaredTcp ? 'tcp' : await sniff(socket, ctx.timeouts.detectMs);
+  // HTTP picks an endpoint per request (HTTP/2: per stream), and answers refusals with a status.
+  const handler = kind === 'http1' ? http : kind === 'h2' ? h2 : undefined;
+  if (handler) {
     if (resolved.kind === 'target') resolved.target.release();
-    return http(ctx, { socket, dst });
+    return handler(ctx, { socket, dst });
   }
   if (resolved.kind === 'refuse') return refuse(resolved.reason);
   const target = resolved.target;

@@ -6,6 +6,9 @@ import { Balancer } from './balancer.js';
 import { ConfigStore } from './config-store.js';
 import { defaultTimeouts, type ProxyContext, type Timeouts } from './context.js';
 import type { ProxySettings } from './env.js';
+import { H2Sessions } from './h2-forward.js';
+import { createInboundH2 } from './h2-inbound.js';
+import { createOutboundH2 } from './h2-outbound.js';
 import { createInboundHttp } from './http-inbound.js';
 import { createOutboundHttp } from './http-outbound.js';
 import { IdentityStore } from './identity-store.js';
@@ -82,8 +85,14 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
   };
   const balancers = new Balancers(() => new Balancer());
   const pools = new Pools(ctx);
-  const outbound = createOutboundServer(ctx, balancers, createOutboundHttp(ctx, balancers, pools));
-  const inbound = createInboundServer(ctx, createInboundHttp(ctx, pools));
+  const sessions = new H2Sessions(ctx);
+  const outbound = createOutboundServer(
+    ctx,
+    balancers,
+    createOutboundHttp(ctx, balancers, pools),
+    createOutboundH2(ctx, balancers, sessions),
+  );
+  const inbound = createInboundServer(ctx, createInboundHttp(ctx, pools), createInboundH2(ctx, sessions));
 
   let draining: Promise<void> | undefined;
   const drain = () => {
@@ -93,6 +102,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
       const { forced } = await tracker.drain(opts.drainTimeoutMs ?? 20_000);
       await closed;
       pools.destroy();
+      sessions.destroy();
       await spans.flush();
       config.stop();
       identity.stop();

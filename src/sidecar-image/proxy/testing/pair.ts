@@ -3,6 +3,9 @@ import type { Server } from 'node:net';
 import type { ProxyConfigInput } from '../../../api/proxy-config.js';
 import { Balancer } from '../balancer.js';
 import type { HttpLimits } from '../http-front.js';
+import { H2Sessions } from '../h2-forward.js';
+import { createInboundH2 } from '../h2-inbound.js';
+import { createOutboundH2 } from '../h2-outbound.js';
 import { createInboundHttp } from '../http-inbound.js';
 import { createOutboundHttp } from '../http-outbound.js';
 import { createInboundServer } from '../inbound.js';
@@ -52,9 +55,11 @@ export async function startPair(opts: {
     dst: () => ({ address: '127.0.0.2', port: opts.appPort ?? appPort }),
   });
   const serverPools = new Pools(server.ctx);
+  const serverSessions = new H2Sessions(server.ctx);
   const inbound: Server = createInboundServer(
     server.ctx,
     createInboundHttp(server.ctx, serverPools, opts.limits),
+    createInboundH2(server.ctx, serverSessions),
   );
   await new Promise<void>((r) => inbound.listen(0, '127.0.0.2', r));
   const inboundPort = (inbound.address() as { port: number }).port;
@@ -89,15 +94,19 @@ export async function startPair(opts: {
   });
   const balancers = new Balancers(() => new Balancer());
   const clientPools = new Pools(client.ctx);
+  const clientSessions = new H2Sessions(client.ctx);
   const outbound = createOutboundServer(
     client.ctx,
     balancers,
     createOutboundHttp(client.ctx, balancers, clientPools, opts.limits),
+    createOutboundH2(client.ctx, balancers, clientSessions),
   );
   const port = await listen(outbound);
   closers.push(() => {
     clientPools.destroy();
     serverPools.destroy();
+    clientSessions.destroy();
+    serverSessions.destroy();
     outbound.close();
     inbound.close();
   });
