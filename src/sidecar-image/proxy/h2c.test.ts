@@ -60,6 +60,8 @@ describe('h2c through a proxy pair', () => {
     expect(results.map((r) => r.body)).toEqual(Array.from({ length: 10 }, (_, i) => `echo /svc/Method${i}`));
     expect(results.every((r) => r.trailers['grpc-status'] === '0')).toBe(true);
     expect(seen.every((t) => /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/.test(t))).toBe(true);
+    // A stream opened after the first ones finished rides the same connections.
+    expect((await call('/svc/Later')).body).toBe('echo /svc/Later');
     const per = async (ctx: typeof pair.client.ctx) =>
       (await ctx.metrics.requests.get()).values.map((v) => [
         v.labels.direction,
@@ -67,8 +69,8 @@ describe('h2c through a proxy pair', () => {
         v.labels.response_code,
         v.value,
       ]);
-    expect(await per(pair.client.ctx)).toEqual([['outbound', 'mtls', '200', 10]]);
-    expect(await per(pair.server.ctx)).toEqual([['inbound', 'mtls', '200', 10]]);
+    expect(await per(pair.client.ctx)).toEqual([['outbound', 'mtls', '200', 11]]);
+    expect(await per(pair.server.ctx)).toEqual([['inbound', 'mtls', '200', 11]]);
     expect(pair.peerConnections()).toBe(1);
   });
 });

@@ -2,10 +2,10 @@ import { createServer, type Server as HttpServer, type RequestListener } from 'n
 import type { Server } from 'node:net';
 import type { ProxyConfigInput } from '../../../api/proxy-config.js';
 import { Balancer } from '../balancer.js';
-import type { HttpLimits } from '../http-front.js';
 import { H2Sessions } from '../h2-forward.js';
 import { createInboundH2 } from '../h2-inbound.js';
 import { createOutboundH2 } from '../h2-outbound.js';
+import type { HttpLimits } from '../http-front.js';
 import { createInboundHttp } from '../http-inbound.js';
 import { createOutboundHttp } from '../http-outbound.js';
 import { createInboundServer } from '../inbound.js';
