@@ -1,7 +1,6 @@
 import type { Controller } from './controller.js';
+import { identityController } from './controllers/identity.js';
+import { proxyConfigController } from './controllers/proxy-config.js';
 
-/**
- * Every controller the operator runs, one line each. The reconcilers in src/reconcilers/ are wired in
- * here as they land, e.g. `proxyConfigController,`.
- */
-export const controllers: readonly Controller[] = [];
+/** Every controller the operator runs, one line each. */
+export const controllers: readonly Controller[] = [proxyConfigController(), identityController()];

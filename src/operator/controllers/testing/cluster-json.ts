@@ -1,0 +1,77 @@
+/**
+ * Objects as the operator's caches hold them: the API server's JSON, with timestamps as strings and
+ * the server's own fields (uid, resourceVersion, managedFields), not the client-node types' Dates.
+ */
+const meta = (name: string, namespace: string | undefined, created: string) => ({
+  name,
+  ...(namespace ? { namespace } : {}),
+  uid: `uid-${namespace ?? ''}-${name}`,
+  resourceVersion: '1',
+  generation: 1,
+  creationTimestamp: created,
+  managedFields: [
+    { manager: 'kubectl', operation: 'Update', time: created, fieldsType: 'FieldsV1', fieldsV1: {} },
+  ],
+});
+
+export const created = '2026-01-01T00:00:00Z';
+
+export function meshConfigJson(spec: Record<string, unknown> = {}) {
+  return {
+    apiVersion: 'trellis.dev/v1alpha1',
+    kind: 'MeshConfig',
+    metadata: meta('default', undefined, created),
+    spec: { trustDomain: 'cluster.local', mtlsMode: 'PERMISSIVE', ...spec },
+  };
+}
+
+export function podJson(namespace: string, name: string, serviceAccountName: string, meshed = true) {
+  const app = { name: 'app', image: 'app' };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { ...meta(name, namespace, created), labels: { app: name } },
+    spec: {
+      serviceAccountName,
+      containers: meshed ? [{ name: 'trellis-proxy', image: 'proxy' }, app] : [app],
+    },
+    status: { phase: 'Running', startTime: created },
+  };
+}
+
+export function serviceJson(namespace: string, name: string, clusterIP: string) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(name, namespace, created),
+    spec: { clusterIP, clusterIPs: [clusterIP], ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
+  };
+}
+
+export function sliceJson(namespace: string, service: string, ip: string, pod: string) {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      ...meta(`${service}-1`, namespace, created),
+      labels: { 'kubernetes.io/service-name': service },
+    },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    endpoints: [
+      { addresses: [ip], conditions: { ready: true }, targetRef: { kind: 'Pod', name: pod, namespace } },
+    ],
+  };
+}
+
+export function trafficRouteJson(namespace: string, name: string, service: string, createdAt: string) {
+  return {
+    apiVersion: 'trellis.dev/v1alpha1',
+    kind: 'TrafficRoute',
+    metadata: meta(name, namespace, createdAt),
+    spec: { service, rules: [{ destinations: [{ service, weight: 100 }] }] },
+  };
+}
+
+/** What a stored object reads back as: JSON through and through (Dates become strings). */
+export const asStored = <T>(obj: T): T => JSON.parse(JSON.stringify(obj)) as T;
