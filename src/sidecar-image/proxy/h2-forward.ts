@@ -210,9 +210,6 @@ export function createH2Front<T>(
       } finally {
         pending = undefined;
       }
-      // The sniffer left the socket paused; the session takes the buffered bytes but reads
-      // nothing more until the socket flows again.
-      socket.resume();
       // A drain sends GOAWAY: streams in flight finish, the client opens no new ones here.
       ctx.tracker.add(socket, { drain: () => sessionOf.get(socket)?.close() });
     },
