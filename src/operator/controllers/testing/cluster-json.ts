@@ -1,3 +1,5 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+
 /**
  * Objects as the operator's caches hold them: the API server's JSON, with timestamps as strings and
  * the server's own fields (uid, resourceVersion, managedFields), not the client-node types' Dates.
@@ -16,18 +18,29 @@ const meta = (name: string, namespace: string | undefined, created: string) => (
 
 export const created = '2026-01-01T00:00:00Z';
 
-export function meshConfigJson(spec: Record<string, unknown> = {}) {
-  return {
+/**
+ * The cache's own view: client-node's types say `creationTimestamp: Date`, the cache holds a string.
+ * The cast is that mismatch made explicit, so tests hand the reconcilers exactly what the cache does.
+ */
+const cached = (obj: object): KubernetesObject => obj as KubernetesObject;
+
+export function meshConfigJson(spec: Record<string, unknown> = {}): KubernetesObject {
+  return cached({
     apiVersion: 'trellis.dev/v1alpha1',
     kind: 'MeshConfig',
     metadata: meta('default', undefined, created),
     spec: { trustDomain: 'cluster.local', mtlsMode: 'PERMISSIVE', ...spec },
-  };
+  });
 }
 
-export function podJson(namespace: string, name: string, serviceAccountName: string, meshed = true) {
+export function podJson(
+  namespace: string,
+  name: string,
+  serviceAccountName: string,
+  meshed = true,
+): KubernetesObject {
   const app = { name: 'app', image: 'app' };
-  return {
+  return cached({
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { ...meta(name, namespace, created), labels: { app: name } },
@@ -36,20 +49,20 @@ export function podJson(namespace: string, name: string, serviceAccountName: str
       containers: meshed ? [{ name: 'trellis-proxy', image: 'proxy' }, app] : [app],
     },
     status: { phase: 'Running', startTime: created },
-  };
+  });
 }
 
-export function serviceJson(namespace: string, name: string, clusterIP: string) {
-  return {
+export function serviceJson(namespace: string, name: string, clusterIP: string): KubernetesObject {
+  return cached({
     apiVersion: 'v1',
     kind: 'Service',
     metadata: meta(name, namespace, created),
     spec: { clusterIP, clusterIPs: [clusterIP], ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
-  };
+  });
 }
 
-export function sliceJson(namespace: string, service: string, ip: string, pod: string) {
-  return {
+export function sliceJson(namespace: string, service: string, ip: string, pod: string): KubernetesObject {
+  return cached({
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
     metadata: {
@@ -61,16 +74,21 @@ export function sliceJson(namespace: string, service: string, ip: string, pod: s
     endpoints: [
       { addresses: [ip], conditions: { ready: true }, targetRef: { kind: 'Pod', name: pod, namespace } },
     ],
-  };
+  });
 }
 
-export function trafficRouteJson(namespace: string, name: string, service: string, createdAt: string) {
-  return {
+export function trafficRouteJson(
+  namespace: string,
+  name: string,
+  service: string,
+  createdAt: string,
+): KubernetesObject {
+  return cached({
     apiVersion: 'trellis.dev/v1alpha1',
     kind: 'TrafficRoute',
     metadata: meta(name, namespace, createdAt),
     spec: { service, rules: [{ destinations: [{ service, weight: 100 }] }] },
-  };
+  });
 }
 
 /** What a stored object reads back as: JSON through and through (Dates become strings). */

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import type { Certificate } from '../../reconcilers/observed.js';
+import { RecordingWriter } from '../../reconcilers/testing/recording-writer.js';
+import { identityController } from './identity.js';
+import { asStored, meshConfigJson, podJson } from './testing/cluster-json.js';
+import { fakeContext } from './testing/fake-context.js';
+
+const signal = new AbortController().signal;
+const issuerRef = { name: 'test-ca', kind: 'Issuer' as const, group: 'cert-manager.io' };
+
+function cluster() {
+  const fake = fakeContext();
+  const writer = new RecordingWriter();
+  fake.held('meshconfigs').push(meshConfigJson());
+  fake.held('pods').push(podJson('shop', 'web-1', 'web'), podJson('bank', 'api-1', 'api'));
+  const { reconciler, watches } = identityController({ issuerRef, writer: () => writer }).setup(fake.context);
+  const keysOf = (id: string, obj: Parameters<(typeof watches)[number]['keys']>[1]) =>
+    watches.find((w) => w.resource.id === id)?.keys('update', obj);
+  return { ...fake, writer, reconciler, watches, keysOf };
+}
+
+describe('identity controller', () => {
+  it('watches pods, identity certificates and the MeshConfig', () => {
+    const { watches } = cluster();
+    expect(watches.map((w) => w.resource.id).sort()).toEqual([
+      'identity-certificates',
+      'meshconfigs',
+      'pods',
+    ]);
+  });
+
+  it('maps a pod or certificate to its namespace, the MeshConfig to every meshed namespace', () => {
+    const { keysOf } = cluster();
+    expect(keysOf('pods', podJson('other', 'x', 'x'))).toEqual([{ name: 'other' }]);
+    expect(keysOf('identity-certificates', { metadata: { name: 'c', namespace: 'gone' } })).toEqual([
+      { name: 'gone' },
+    ]);
+    expect(keysOf('meshconfigs', meshConfigJson())).toEqual([{ name: 'bank' }, { name: 'shop' }]);
+  });
+
+  it('issues a Certificate from the configured issuer, then writes nothing once it is cached', async () => {
+    const { writer, reconciler, held } = cluster();
+    await reconciler.reconcile({ name: 'shop' }, signal);
+    expect(writer.applied).toHaveLength(1);
+    const cert = writer.applied[0] as Certificate;
+    expect(cert.metadata.name).toBe('trellis-identity-web');
+    expect(cert.spec.issuerRef).toEqual(issuerRef);
+    expect(cert.spec.uris).toEqual(['spiffe://cluster.local/ns/shop/sa/web']);
+    expect(cert.metadata.ownerReferences?.[0]?.uid).toBe('uid--default');
+
+    held('identity-certificates').push(asStored(cert));
+    await reconciler.reconcile({ name: 'shop' }, signal);
+    expect(writer.applied).toHaveLength(1);
+
+    held('pods').splice(0, 1);
+    await reconciler.reconcile({ name: 'shop' }, signal);
+    expect(writer.deleted.map((r) => `${r.kind}/${r.name}`)).toEqual([
+      'Certificate/trellis-identity-web',
+      'Secret/trellis-identity-web',
+    ]);
+  });
+});
