@@ -183,12 +183,15 @@ export function forwardStream(
 export function createH2Front<T>(
   ctx: ProxyContext,
   onStream: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, info: T) => void,
+  idleTimeoutMs = 60_000,
 ) {
   const infoOf = new WeakMap<ServerHttp2Session, T>();
   const sessionOf = new WeakMap<Duplex, ServerHttp2Session>();
   let pending: { socket: Duplex; info: T } | undefined;
   const server = createH2Server();
   server.on('session', (session) => {
+    // An idle client connection is closed (GOAWAY), as HTTP/1.1 keep-alive ones are.
+    session.setTimeout(idleTimeoutMs, () => session.close());
     if (pending === undefined) return;
     infoOf.set(session, pending.info);
     sessionOf.set(pending.socket, session);

@@ -13,31 +13,36 @@ export function createOutboundH2(
   ctx: ProxyContext,
   balancers: Balancers,
   sessions: H2Sessions,
+  idleTimeoutMs?: number,
 ): OutboundHandler {
-  const front = createH2Front<Destination>(ctx, (stream, headers, dst) => {
-    const registry = ctx.registry();
-    const r = registry && resolveTarget(registry, balancers, dst, ctx.pod, proxyPorts);
-    if (!registry || !r || r.kind === 'refuse') {
-      const [status, flag] =
-        r?.kind === 'refuse' && r.reason === 'no_healthy_upstream' ? [503, 'UH'] : [502, 'NR'];
-      stream.respond({ ':status': status, 'x-trellis-response-flags': flag }, { endStream: true });
-      return;
-    }
-    const t = r.target;
-    forwardStream(
-      ctx,
-      sessions,
-      stream,
-      headers,
-      {
-        host: t.host,
-        port: t.port,
-        identity: t.identity,
-        labels: withoutFlags(outboundLabels(ctx, t)),
-        release: t.release,
-      },
-      registry.config.telemetry.tracing.samplingPercent,
-    );
-  });
+  const front = createH2Front<Destination>(
+    ctx,
+    (stream, headers, dst) => {
+      const registry = ctx.registry();
+      const r = registry && resolveTarget(registry, balancers, dst, ctx.pod, proxyPorts);
+      if (!registry || !r || r.kind === 'refuse') {
+        const [status, flag] =
+          r?.kind === 'refuse' && r.reason === 'no_healthy_upstream' ? [503, 'UH'] : [502, 'NR'];
+        stream.respond({ ':status': status, 'x-trellis-response-flags': flag }, { endStream: true });
+        return;
+      }
+      const t = r.target;
+      forwardStream(
+        ctx,
+        sessions,
+        stream,
+        headers,
+        {
+          host: t.host,
+          port: t.port,
+          identity: t.identity,
+          labels: withoutFlags(outboundLabels(ctx, t)),
+          release: t.release,
+        },
+        registry.config.telemetry.tracing.samplingPercent,
+      );
+    },
+    idleTimeoutMs,
+  );
   return (_ctx, s) => front.accept(s.socket, s.dst);
 }

@@ -13,6 +13,27 @@ describe('h2c through a proxy pair', () => {
     for (const c of closers.splice(0)) c();
   });
 
+  it('closes an idle client connection', async () => {
+    const app: Http2Server = h2server();
+    app.on('stream', (stream) => stream.respond({ ':status': 204 }, { endStream: true }));
+    const appPort = await listen(app);
+    closers.push(() => app.close());
+    const pair = await startPair({ app: (_req, res) => res.end(), appPort, h2IdleMs: 200 });
+    closers.push(pair.close);
+    const client = h2connect(`http://127.0.0.1:${pair.port}`);
+    const goaway = new Promise<boolean>((r) => client.once('goaway', () => r(true)));
+    await new Promise<void>((resolve, reject) => {
+      const req = client.request({ ':path': '/' });
+      req.on('response', () => resolve());
+      req.on('error', reject);
+      req.end();
+    });
+    const t0 = Date.now();
+    expect(await goaway).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    client.close();
+  });
+
   it('answers 503 UF for a stream whose endpoint cannot be reached', async () => {
     const pair = await startPair({ app: (_req, res) => res.end(), endpointPort: 1 });
     closers.push(pair.close);

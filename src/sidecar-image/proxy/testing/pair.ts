@@ -35,6 +35,8 @@ export async function startPair(opts: {
   config?: Partial<ProxyConfigInput>;
   limits?: HttpLimits;
   endpointPort?: number;
+  /** The client proxy's idle timeout for the app's HTTP/2 connections. */
+  h2IdleMs?: number;
   /** Where the server pod's proxy sends its connections instead of `app` (another kind of app). */
   appPort?: number;
 }) {
@@ -99,7 +101,7 @@ export async function startPair(opts: {
     client.ctx,
     balancers,
     createOutboundHttp(client.ctx, balancers, clientPools, opts.limits),
-    createOutboundH2(client.ctx, balancers, clientSessions),
+    createOutboundH2(client.ctx, balancers, clientSessions, opts.h2IdleMs),
   );
   const port = await listen(outbound);
   closers.push(() => {
