@@ -71,7 +71,7 @@ async function proxyConfig(k: Kube, namespace: string) {
 type Conditions = { status?: { conditions?: Array<{ type: string; status: string; reason: string }> } };
 
 describe('the operator runs the proxy-config and identity reconcilers', () => {
-  test('a meshed pod gets its namespace a proxy config and its ServiceAccount an identity; route edits and invalid CRs follow; the pod gone, both go', async ({
+  test('a meshed pod gets its namespace a proxy config and its ServiceAccount an identity; route edits, invalid and conflicting CRs follow; the pod gone, both go', async ({
     kube: k,
     ns,
   }) => {
@@ -171,6 +171,34 @@ describe('the operator runs the proxy-config and identity reconcilers', () => {
       await eventually('lookahead marked InvalidRegex', async () => {
         const c = await accepted('lookahead');
         return c.status === 'False' && c.reason === 'InvalidRegex' ? true : undefined;
+      });
+      expect(await accepted('web-route')).toMatchObject({ status: 'True', reason: 'Accepted' });
+
+      // A newer route for the same service conflicts: the oldest wins. Its name sorts first, so only
+      // the cached creationTimestamps (strings, one-second resolution) can rank it second.
+      const created = (name: string) =>
+        k.custom
+          .getNamespacedCustomObject({ ...routes(ns), name })
+          .then((o) =>
+            Date.parse((o as { metadata: { creationTimestamp: string } }).metadata.creationTimestamp),
+          );
+      const webRouteCreated = await created('web-route');
+      await eventually('a second past web-route’s creation', async () =>
+        Date.now() >= webRouteCreated + 1000 ? true : undefined,
+      );
+      await k.custom.createNamespacedCustomObject({
+        ...routes(ns),
+        body: {
+          apiVersion,
+          kind: 'TrafficRoute',
+          metadata: { name: 'aaa-late' },
+          spec: { service: 'web', rules: [{ destinations: [{ service: 'web' }] }] },
+        },
+      });
+      expect(await created('aaa-late')).toBeGreaterThan(webRouteCreated);
+      await eventually('aaa-late marked Conflicted', async () => {
+        const c = await accepted('aaa-late');
+        return c.status === 'False' && c.reason === 'Conflicted' ? true : undefined;
       });
       expect(await accepted('web-route')).toMatchObject({ status: 'True', reason: 'Accepted' });
       expect((await proxyConfig(k, ns)).policies?.routes.map((r) => r.source)).toEqual([
