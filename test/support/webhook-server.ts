@@ -4,7 +4,13 @@ import type { AddressInfo } from 'node:net';
 export interface AdmissionReviewV1 {
   apiVersion: string;
   kind: string;
-  request: { uid: string; operation: string; kind: { kind: string }; object: unknown };
+  request: {
+    uid: string;
+    operation: string;
+    dryRun?: boolean;
+    kind: { kind: string };
+    object?: { metadata?: { name?: string; generateName?: string } };
+  };
 }
 
 export interface TestWebhook {
@@ -13,10 +19,13 @@ export interface TestWebhook {
   close: () => Promise<void>;
 }
 
-/** A small HTTPS admission webhook for tests: answers every review with `patch` (RFC 6902). */
+/**
+ * A small HTTPS admission webhook for tests: records every review and allows it, with `patch`
+ * (RFC 6902) when one is given.
+ */
 export async function startTestWebhook(
-  tls: { cert: string; key: string },
-  patch: object[],
+  tls: { cert: string | Buffer; key: string | Buffer },
+  patch: object[] = [],
 ): Promise<TestWebhook> {
   const reviews: AdmissionReviewV1[] = [];
   const server = createServer(tls, (req, res) => {
@@ -35,8 +44,10 @@ export async function startTestWebhook(
           response: {
             uid: review.request.uid,
             allowed: true,
-            patchType: 'JSONPatch',
-            patch: Buffer.from(JSON.stringify(patch)).toString('base64'),
+            ...(patch.length > 0 && {
+              patchType: 'JSONPatch',
+              patch: Buffer.from(JSON.stringify(patch)).toString('base64'),
+            }),
           },
         }),
       );
