@@ -267,6 +267,21 @@ describe('trellis-proxy between two pods', () => {
     expect(await connectFrom(a, b.ip, 8080, app)).toMatchObject({ reply: 'b-app:8080' });
   });
 
+  it('serves the unmeshed client once a config reload switches the mesh to PERMISSIVE', async () => {
+    writeAtomicVolume(configDir, { 'config.json': JSON.stringify({ ...config(), mtlsMode: 'PERMISSIVE' }) });
+    await proxies.b?.waitForLine(/"services":3,"msg":"config loaded"/, 10_000);
+    const deadline = Date.now() + 10_000;
+    let conn = await connectFrom(c, b.ip, 8080);
+    while (conn.reply !== 'b-app:8080' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      conn = await connectFrom(c, b.ip, 8080);
+    }
+    expect(conn).toMatchObject({ reply: 'b-app:8080' });
+    expect(await metrics(b)).toMatch(
+      /trellis_tcp_connections_opened_total\{direction="inbound",source_workload="c",source_namespace="shop",destination_service="b.shop",destination_workload="b",response_flags="-",tls="none"\} 1/,
+    );
+  });
+
   it('is ready, and drains on SIGTERM', async () => {
     expect((await fetch(`http://${a.ip}:${ports.admin}/ready`)).status).toBe(200);
     const proc = proxies.a;
