@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureCommands } from '../../devcluster/packages.js';
 import { issueLeaf, makeCa, writeAtomicVolume } from '../../src/sidecar-image/proxy/testing/pki.js';
 
 const here = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
@@ -288,6 +289,8 @@ server { listen 127.0.0.1:${ports.nginxIn}; location / { proxy_pass https://peer
   writeFileSync(here('../results/dataplane.json'), `${JSON.stringify({ rows, seconds }, null, 2)}\n`);
 }
 
+// The references and the load generator, from Debian's packages (installed when missing).
+ensureCommands({ nginx: 'nginx', haproxy: 'haproxy', wrk: 'wrk' });
 try {
   await main();
 } finally {
