@@ -57,6 +57,14 @@ describe('proxy-config controller: events to debounced namespace keys', () => {
     expect(names(enqueued)).toEqual(['old', 'routes', 'shop']);
   });
 
+  it('reads the meshed namespaces when it fires, not when the event arrives', () => {
+    const { watches, enqueued, held } = started();
+    byId(watches, 'services').keys('add', serviceJson('shop', 'web', '10.96.0.10'));
+    held('pods').push(podJson('late', 'l-1', 'l'));
+    vi.advanceTimersByTime(100);
+    expect(names(enqueued)).toEqual(['late', 'old', 'shop']);
+  });
+
   it('our own ConfigMap concerns only its namespace', () => {
     const { watches, enqueued } = started();
     byId(watches, 'proxy-configmaps').keys('delete', {

@@ -6,6 +6,9 @@ import { type ClusterWriter, kubeWriter } from '../../reconcilers/writer.js';
 import { type Controller, watch } from '../controller.js';
 import { observedCaches } from './observed-caches.js';
 
+/** The debouncer's key for "every namespace keys.ts names"; no namespace is named ''. */
+const everyNamespace = '';
+
 export interface ProxyConfigControllerOptions {
   /** Watch one namespace only (see observedResources); the whole cluster when absent. */
   namespace?: string;
@@ -23,15 +26,26 @@ export function proxyConfigController(options: ProxyConfigControllerOptions = {}
   return {
     setup(context) {
       const { resources, reader } = observedCaches(context, options.namespace);
-      const debouncer = new Debouncer(
-        (namespace) => context.enqueue({ name: namespace }),
-        options.debounce ?? proxyConfigDebounce,
-      );
+      // A change concerns every meshed namespace. Which those are is read when the debouncer fires: one
+      // pass over the pods per burst instead of one per event (a pass measured 0.18 ms at 5,000 pods).
+      const changed = new Set<string>();
+      const fire = (key: string) => {
+        if (key !== everyNamespace) {
+          context.enqueue({ name: key });
+          return;
+        }
+        const state = { pods: reader.pods(), proxyConfigMaps: reader.proxyConfigMaps() };
+        const namespaces = new Set([...proxyConfigKeys(state, undefined), ...changed]);
+        changed.clear();
+        for (const name of [...namespaces].sort()) context.enqueue({ name });
+      };
+      const debouncer = new Debouncer(fire, options.debounce ?? proxyConfigDebounce);
       context.signal.addEventListener('abort', () => debouncer.cancel(), { once: true });
 
       const affected = (obj: KubernetesObject) => {
-        const state = { pods: reader.pods(), proxyConfigMaps: reader.proxyConfigMaps() };
-        for (const namespace of proxyConfigKeys(state, obj.metadata?.namespace)) debouncer.notify(namespace);
+        // The object's own namespace too: its mesh CRs' conditions (keys.ts).
+        if (obj.metadata?.namespace) changed.add(obj.metadata.namespace);
+        debouncer.notify(everyNamespace);
         return [];
       };
       // Our own ConfigMap concerns only its namespace (a hand edit to undo, a deletion to redo); mapping
