@@ -126,6 +126,14 @@ describe('app probes', () => {
     expect((await run(probe)).status).toBe(200);
   });
 
+  it('fails, rather than throws, on a header node refuses to send', async () => {
+    const answer = await run({
+      httpGet: { port: ports.http, path: '/ok', httpHeaders: [{ name: 'X-Bad', value: 'a\nb' }] },
+    });
+    expect(answer.status).toBe(503);
+    expect(answer.body).toContain('Invalid character in header content');
+  });
+
   it('speaks HTTPS without verifying the certificate, as the kubelet does', async () => {
     expect((await run({ httpGet: { port: ports.https, path: '/ok', scheme: 'HTTPS' } })).status).toBe(200);
     // Plain HTTP to the TLS port is not a pass.

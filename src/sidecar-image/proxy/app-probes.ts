@@ -64,7 +64,13 @@ export function createAppProbeHandler(
   return async (path) => {
     const probe = Object.hasOwn(probes, path) ? probes[path] : undefined;
     if (!probe) return { status: 404, body: `no app probe at ${path}\n` };
-    const result = await runProbe(probe, opts.host);
+    let result: CheckResult;
+    try {
+      result = await runProbe(probe, opts.host);
+    } catch (err) {
+      // node refuses some inputs synchronously (a header value with a newline): a failed probe, not a crash.
+      result = { ok: false, reason: (err as Error).message };
+    }
     if (result.ok) return { status: 200, body: 'ok\n' };
     // The kubelet records failures itself; debug keeps a flapping probe out of the info log.
     opts.log.debug({ path, reason: result.reason }, 'app probe failed');
