@@ -2,6 +2,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
+import { fakeContext } from './controllers/testing/fake-context.js';
 import { controllers } from './controllers.js';
 import { OperatorMetrics } from './metrics.js';
 import { ControllerRuntime } from './runtime.js';
@@ -27,5 +28,12 @@ describe('registered controllers', () => {
         metrics: new OperatorMetrics(),
       });
     expect(build).not.toThrow();
+  });
+
+  it('are the proxy-config and identity reconcilers, watching the whole cluster', () => {
+    const setups = controllers.map((c) => c.setup(fakeContext().context));
+    expect(setups.map((s) => s.reconciler.name)).toEqual(['proxy-config', 'identity']);
+    const namespaces = setups.flatMap((s) => s.watches.map((w) => w.resource.namespace));
+    expect(namespaces.every((n) => n === undefined)).toBe(true);
   });
 });
