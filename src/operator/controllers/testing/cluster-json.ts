@@ -16,7 +16,7 @@ const meta = (name: string, namespace: string | undefined, created: string) => (
   ],
 });
 
-export const created = '2026-01-01T00:00:00Z';
+const epoch = '2026-01-01T00:00:00Z';
 
 /**
  * The cache's own view: client-node's types say `creationTimestamp: Date`, the cache holds a string.
@@ -28,7 +28,7 @@ export function meshConfigJson(spec: Record<string, unknown> = {}): KubernetesOb
   return cached({
     apiVersion: 'trellis.dev/v1alpha1',
     kind: 'MeshConfig',
-    metadata: meta('default', undefined, created),
+    metadata: meta('default', undefined, epoch),
     spec: { trustDomain: 'cluster.local', mtlsMode: 'PERMISSIVE', ...spec },
   });
 }
@@ -43,12 +43,12 @@ export function podJson(
   return cached({
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { ...meta(name, namespace, created), labels: { app: name } },
+    metadata: { ...meta(name, namespace, epoch), labels: { app: name } },
     spec: {
       serviceAccountName,
       containers: meshed ? [{ name: 'trellis-proxy', image: 'proxy' }, app] : [app],
     },
-    status: { phase: 'Running', startTime: created },
+    status: { phase: 'Running', startTime: epoch },
   });
 }
 
@@ -56,7 +56,7 @@ export function serviceJson(namespace: string, name: string, clusterIP: string):
   return cached({
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: meta(name, namespace, created),
+    metadata: meta(name, namespace, epoch),
     spec: { clusterIP, clusterIPs: [clusterIP], ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
   });
 }
@@ -66,7 +66,7 @@ export function sliceJson(namespace: string, service: string, ip: string, pod: s
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
     metadata: {
-      ...meta(`${service}-1`, namespace, created),
+      ...meta(`${service}-1`, namespace, epoch),
       labels: { 'kubernetes.io/service-name': service },
     },
     addressType: 'IPv4',
