@@ -55,6 +55,8 @@ function grpcHealth(stream: ServerHttp2Stream) {
   stream.on('data', (c: Buffer) => chunks.push(c));
   stream.on('end', () => {
     const service = serviceOf(Buffer.concat(chunks));
+    // Never answers: the probe's own deadline must end the call.
+    if (service === 'hang') return;
     const statuses: Record<string, number> = { '': 1, orders: 1, billing: 2 };
     const status = statuses[service];
     if (status === undefined) {
@@ -174,6 +176,13 @@ describe('app probes', () => {
       body: 'app probe failed: grpc-status 5\n',
     });
     expect((await run({ grpc: { port: ports.closed } })).status).toBe(503);
+  });
+
+  it('gives up on a gRPC health check slower than timeoutSeconds', async () => {
+    expect(await run({ grpc: { port: ports.grpc, service: 'hang' }, timeoutSeconds: 1 })).toEqual({
+      status: 503,
+      body: 'app probe failed: timed out after 1000 ms\n',
+    });
   });
 
   it('fails a gRPC probe against a server that is not gRPC', async () => {
