@@ -35,8 +35,12 @@ CMD ["node", "dist/operator/main.js"]
 FROM runtime AS sidecar
 # trellis-init writes the pod's rules with iptables-restore (nft backend) as root with NET_ADMIN/NET_RAW;
 # trellis-proxy runs as 1337, the UID the rules leave uncaptured.
+# The injector's containers call the programs by name (`trellis-init`, `trellis-proxy wait-ready`).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends iptables \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* \
+ && printf '#!/bin/sh\nexec node /opt/trellis/dist/sidecar-image/init/main.js "$@"\n' > /usr/local/bin/trellis-init \
+ && printf '#!/bin/sh\nexec node /opt/trellis/dist/sidecar-image/proxy/main.js "$@"\n' > /usr/local/bin/trellis-proxy \
+ && chmod 0755 /usr/local/bin/trellis-init /usr/local/bin/trellis-proxy
 USER 1337:1337
-CMD ["node", "dist/sidecar-image/proxy/main.js"]
+CMD ["trellis-proxy"]

@@ -10,8 +10,9 @@ import { z } from 'zod';
  * gRPC probe of the app at `GET http://<podIP>:15020/app-health/<container>/<kind>`
  * and passes the original probes in the proxy's env var `TRELLIS_APP_PROBES`
  * (JSON, `appProbes` below). For each path the admin server runs the original
- * probe itself, from UID 1337 (never captured), against the pod IP unless the
- * probe names a host, and answers 200 when it succeeds or 503 when it fails:
+ * probe itself, from UID 1337, against 127.0.0.1 unless the probe names a host
+ * (the proxy's own calls to its pod IP are captured inbound, where STRICT mTLS
+ * would refuse a plaintext probe), and answers 200 when it succeeds or 503 when it fails:
  * - `httpGet`: the request with its scheme (HTTPS is not verified, as kubelet
  *   does), path and headers; 200–399 is success;
  * - `tcpSocket`: a TCP connect;
@@ -68,7 +69,7 @@ export type AppProbes = z.infer<typeof appProbes>;
  * Prometheus: the injector points the pod's `prometheus.io/*` scrape
  * annotations at `GET :15020/metrics`. When the app had its own, they are
  * passed in `TRELLIS_APP_METRICS` (JSON, `appMetrics` below) and the admin
- * server appends the app's exposition (fetched from the pod IP) to its own, so
+ * server appends the app's exposition (fetched from 127.0.0.1) to its own, so
  * the app's metrics stay scrapeable through one endpoint.
  */
 export const appMetricsEnv = 'TRELLIS_APP_METRICS';

@@ -38,6 +38,11 @@ describe('admin server', () => {
       metrics,
       log: captureLogger().log,
       drain: () => drains++,
+      appProbe: async (path) =>
+        path === '/app-health/web/livez'
+          ? { status: 503, body: 'app probe failed: HTTP 500\n' }
+          : { status: 404, body: 'no app probe\n' },
+      exposition: async () => `${await metrics.registry.metrics()}app_orders_total 42\n`,
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     closers.push(() => server.close());
@@ -84,5 +89,23 @@ describe('admin server', () => {
     expect((await fetch(`${base}/drain`, { method: 'POST' })).status).toBe(202);
     expect(drains()).toBe(1);
     expect((await fetch(`${base}/nope`)).status).toBe(404);
+  });
+
+  it('answers app-health paths from the probe handler and serves the merged exposition', async () => {
+    const { base } = await start();
+    const probe = await fetch(`${base}/app-health/web/livez`);
+    expect(probe.status).toBe(503);
+    expect(await probe.text()).toBe('app probe failed: HTTP 500\n');
+    expect((await fetch(`${base}/app-health/other/readyz`)).status).toBe(404);
+    expect((await fetch(`${base}/elsewhere`)).status).toBe(404);
+    expect(await (await fetch(`${base}/metrics`)).text()).toContain('app_orders_total 42\n');
+  });
+
+  it('quits on POST /quit from 127.0.0.1 and refuses GET', async () => {
+    const { base, drains } = await start();
+    expect((await fetch(`${base}/quit`)).status).toBe(405);
+    expect(drains()).toBe(0);
+    expect((await fetch(`${base}/quit`, { method: 'POST' })).status).toBe(202);
+    expect(drains()).toBe(1);
   });
 });

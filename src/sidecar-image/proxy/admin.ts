@@ -1,8 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
+import { adminPaths } from '../../api/probe-rewrite.js';
+import type { ProbeAnswer } from './app-probes.js';
 import type { ConfigStore } from './config-store.js';
 import type { IdentityStore } from './identity-store.js';
 import type { Metrics } from './metrics.js';
+import { serveQuit } from './quit.js';
 
 export interface AdminDeps {
   config: Pick<ConfigStore, 'current'>;
@@ -11,6 +14,10 @@ export interface AdminDeps {
   log: Logger;
   /** Starts a drain (stop accepting, finish in-flight, exit); called once. */
   drain: () => void;
+  /** Runs the app's original probe behind an `/app-health/...` path (app-probes.ts). */
+  appProbe: (path: string) => Promise<ProbeAnswer>;
+  /** The `/metrics` body: the proxy's registry plus the app's exposition (app-metrics.ts). */
+  exposition: () => Promise<string>;
 }
 
 /**
@@ -38,7 +45,7 @@ export function createAdminServer(deps: AdminDeps): Server {
           : send(503, `not ready: no ${missing.join(', ')}\n`);
       }
       case '/metrics': {
-        const text = await deps.metrics.registry.metrics();
+        const text = await deps.exposition();
         return send(200, text, deps.metrics.registry.contentType);
       }
       case '/config': {
@@ -61,8 +68,13 @@ export function createAdminServer(deps: AdminDeps): Server {
         deps.log.info('drain requested on the admin port');
         send(202, 'draining\n');
         return deps.drain();
-      default:
-        return send(404, 'not found\n');
+      case adminPaths.quit:
+        return serveQuit(req, res, deps);
+      default: {
+        if (!path?.startsWith('/app-health/')) return send(404, 'not found\n');
+        const answer = await deps.appProbe(path);
+        return send(answer.status, answer.body);
+      }
     }
   });
   return server;

@@ -1,7 +1,10 @@
 import type { Server } from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Logger } from 'pino';
+import type { AppMetrics, AppProbes } from '../../api/probe-rewrite.js';
 import { createAdminServer } from './admin.js';
+import { createExposition } from './app-metrics.js';
+import { createAppProbeHandler } from './app-probes.js';
 import { Balancer } from './balancer.js';
 import { ConfigStore } from './config-store.js';
 import { defaultTimeouts, type ProxyContext, type Timeouts } from './context.js';
@@ -34,6 +37,8 @@ export interface ProxyOptions {
   drainTimeoutMs?: number;
   timeouts?: Partial<Timeouts>;
   watch?: { debounceMs?: number; pollMs?: number };
+  /** The app's original probes and scrape endpoint (TRELLIS_APP_PROBES, TRELLIS_APP_METRICS). */
+  app?: { probes: AppProbes; metrics: AppMetrics | undefined; host: string };
 }
 
 export interface RunningProxy {
@@ -113,7 +118,16 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     })();
     return draining;
   };
-  const admin = createAdminServer({ config, identity, metrics, log, drain: () => void drain() });
+  const appHost = opts.app?.host ?? '127.0.0.1';
+  const admin = createAdminServer({
+    config,
+    identity,
+    metrics,
+    log,
+    drain: () => void drain(),
+    appProbe: createAppProbeHandler(opts.app?.probes ?? {}, { host: appHost, log }),
+    exposition: createExposition({ registry: metrics.registry, app: opts.app?.metrics, host: appHost, log }),
+  });
 
   const bound = {
     outbound: await listen(outbound, opts.ports.outbound, opts.host),
