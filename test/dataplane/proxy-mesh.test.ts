@@ -101,7 +101,7 @@ const identityDirs: Record<string, string> = {};
 let ca: ReturnType<typeof makeCa>;
 let configDir: string;
 
-async function startProxy(pod: Pod, sa: string, leaf: Leaf) {
+async function startProxy(pod: Pod, sa: string, leaf: Leaf, extraEnv: Record<string, string> = {}) {
   const identityDir = volume({ 'tls.crt': leaf.cert, 'tls.key': leaf.key, 'ca.crt': leaf.ca });
   identityDirs[pod.name] = identityDir;
   const env = {
@@ -111,6 +111,7 @@ async function startProxy(pod: Pod, sa: string, leaf: Leaf) {
     TRELLIS_SERVICE_ACCOUNT: sa,
     TRELLIS_CONFIG_DIR: configDir,
     TRELLIS_IDENTITY_DIR: identityDir,
+    ...extraEnv,
   };
   const argv = ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...tsx(proxyMain)];
   const proc = pod.spawn(argv, { uid: proxyUid, gid: proxyGid });
@@ -131,7 +132,14 @@ beforeAll(async () => {
   configDir = volume({ 'config.json': JSON.stringify(config()) });
   await Promise.all([
     startProxy(a, 'a', issueLeaf(ca, spiffeId(td, 'shop', 'a'))),
-    startProxy(b, 'b', issueLeaf(ca, spiffeId(td, 'shop', 'b'))),
+    // b's app probes, as the injector rewrites them (src/api/probe-rewrite.ts).
+    startProxy(b, 'b', issueLeaf(ca, spiffeId(td, 'shop', 'b')), {
+      TRELLIS_APP_PROBES: JSON.stringify({
+        '/app-health/web/readyz': { httpGet: { port: 8081, path: '/healthz' } },
+        '/app-health/web/livez': { tcpSocket: { port: 8081 } },
+        '/app-health/web/startupz': { tcpSocket: { port: 8099 } },
+      }),
+    }),
   ]);
   bApp = await listen(b, 'b-app', [8080], app);
   await b.spawn(tsx(echoApp).concat('7070'), app).waitForLine(/"event":"listening"/, 30_000);
@@ -233,6 +241,20 @@ describe('trellis-proxy between two pods', () => {
     expect(await metrics(b)).toMatch(
       /trellis_connections_refused_total\{direction="inbound",reason="plaintext_in_strict"\} 1/,
     );
+  });
+
+  it("answers the app's rewritten probes from outside the pod, as the kubelet asks, under STRICT", async () => {
+    // The kubelet has no mesh certificate: a plaintext probe of the app's port is refused in STRICT,
+    // and the proxy's admin port runs the original probe against the app instead.
+    const probe = (path: string) => fetch(`http://${b.ip}:${ports.admin}${path}`);
+    const ready = await probe('/app-health/web/readyz');
+    expect(ready.status, await ready.clone().text()).toBe(200);
+    expect((await probe('/app-health/web/livez')).status).toBe(200);
+    // Nothing listens on 8099: the original probe fails, so the rewritten one does.
+    const startup = await probe('/app-health/web/startupz');
+    expect(startup.status).toBe(503);
+    expect(await startup.text()).toMatch(/^app probe failed: /);
+    expect((await probe('/app-health/other/readyz')).status).toBe(404);
   });
 
   // Port 7070 is in no Service: a's proxy still knows b is meshed and speaks mTLS to it.
