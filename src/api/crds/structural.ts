@@ -17,45 +17,13 @@ export class StructuralError extends Error {
   }
 }
 
-/** Keys a structural schema may carry; anything else zod might emit is refused rather than passed through. */
-const allowedKeys = new Set([
-  'type',
-  'description',
-  'format',
-  'enum',
-  'default',
-  'nullable',
-  'minimum',
-  'maximum',
-  'exclusiveMinimum',
-  'exclusiveMaximum',
-  'multipleOf',
-  'minLength',
-  'maxLength',
-  'pattern',
-  'minItems',
-  'maxItems',
-  'uniqueItems',
-  'minProperties',
-  'maxProperties',
-  'properties',
-  'required',
-  'items',
-  'additionalProperties',
-  'anyOf',
-  'x-kubernetes-validations',
-  'x-kubernetes-list-type',
-  'x-kubernetes-list-map-keys',
-  'x-kubernetes-map-type',
-  'x-kubernetes-int-or-string',
-  'x-kubernetes-preserve-unknown-fields',
-  'x-kubernetes-embedded-resource',
-]);
-
 /** Formats the API server knows (k8s.io/kube-openapi's strfmt registry) and we use. */
 const allowedFormats = new Set(['date-time', 'uri', 'ipv4', 'ipv6', 'cidr', 'int32', 'int64', 'byte']);
 
-/** Order of keys in the output, so the YAML reads top-down the way people write it. */
+/**
+ * The keys a structural schema may carry, in the order they are written, so the YAML reads top-down
+ * the way people write it. Anything else zod might emit is refused rather than passed through.
+ */
 const keyOrder = [
   'description',
   'type',
@@ -89,6 +57,7 @@ const keyOrder = [
   'items',
   'x-kubernetes-validations',
 ];
+const allowedKeys = new Set(keyOrder);
 
 const safeInt = Number.MAX_SAFE_INTEGER;
 
