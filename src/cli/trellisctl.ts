@@ -1,9 +1,11 @@
 import type { Command, Io } from './command.js';
 import { injectCommand } from './inject.js';
+import { installCommand } from './install.js';
 
 /** Subcommands by name; `install`, `check`, `analyze` and `status` join here as they land. */
 export const commands: Record<string, Command> = {
   inject: injectCommand,
+  install: installCommand,
 };
 
 function help(): string {
