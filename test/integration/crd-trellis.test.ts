@@ -1,19 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { beforeAll, describe, expect } from 'vitest';
-import { parse } from 'yaml';
 import { examples } from '../../src/api/crds/examples.js';
 import { crds } from '../../src/api/crds/index.js';
-import { crdFileName } from '../../src/api/crds/render.js';
 import { apiVersion, group } from '../../src/api/names.js';
-import { apiMessage, apiStatus, eventually, kube } from '../support/kube.js';
+import { applyTrellisCrds } from '../support/crds.js';
+import { apiMessage, apiStatus, eventually, kube, rawRequest } from '../support/kube.js';
 import { test } from '../support/namespace.js';
 
 const version = 'v1alpha1';
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const plural = (kind: string) => crds.find((d) => d.kind === kind)?.plural ?? '';
 
 type Obj = {
@@ -23,66 +16,10 @@ type Obj = {
 };
 
 /**
- * A raw API request. Not client-node's typed clients: their serializer knows `x_kubernetes_int_or_string`,
- * not `x-kubernetes-int-or-string`, and silently drops every x-kubernetes-* key of a CRD read from YAML.
- */
-async function rawRequest(
-  kc: KubeConfig,
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body?: unknown,
-): Promise<string> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('kubeconfig has no current cluster');
-  const options: Parameters<typeof request>[1] = { method, headers };
-  await kc.applyToHTTPSOptions(options);
-  return new Promise<string>((done, fail) => {
-    const req = request(new URL(path, cluster.server), options, (res) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => {
-        text += chunk.toString();
-      });
-      res.on('end', () =>
-        (res.statusCode ?? 0) < 300
-          ? done(text)
-          : fail(new Error(`${method} ${path}: ${res.statusCode} ${text}`)),
-      );
-    });
-    req.on('error', fail);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
-
-/**
  * The cluster may have started before these CRDs existed (cluster:up applies config/crd/ only at start),
  * so the committed files are applied here, the way cluster:up applies them, and awaited.
  */
-beforeAll(async () => {
-  const k = kube();
-  for (const def of crds) {
-    const crd = parse(readFileSync(join(root, 'config/crd', crdFileName(def)), 'utf8')) as {
-      metadata: { name: string };
-    };
-    const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`;
-    // With cluster:up's field manager, so neither fights the other over the CRD's fields.
-    await rawRequest(
-      k.kc,
-      'PATCH',
-      `${path}?fieldManager=trellis-devcluster&force=true`,
-      { 'content-type': 'application/apply-patch+yaml' },
-      crd,
-    );
-  }
-  for (const def of crds) {
-    await eventually(`CRD ${def.plural}.${group} Established`, async () => {
-      const crd = await k.crds.readCustomResourceDefinition({ name: `${def.plural}.${group}` });
-      return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
-        ? true
-        : undefined;
-    });
-  }
-});
+beforeAll(() => applyTrellisCrds(kube()));
 
 /** The error an API call failed with; fails the test when it succeeded. */
 async function refusal(call: Promise<unknown>): Promise<unknown> {

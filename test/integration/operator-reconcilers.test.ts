@@ -9,8 +9,8 @@ import { identityController } from '../../src/operator/controllers/identity.js';
 import { proxyConfigController } from '../../src/operator/controllers/proxy-config.js';
 import { startOperator } from '../../src/operator/operator.js';
 import { createCaIssuer } from '../fixtures/reconcilers/ca-issuer.js';
-import { applyTrellisCrds } from '../fixtures/reconcilers/crds.js';
 import { manualSlice, meshedPod } from '../fixtures/reconcilers/objects.js';
+import { applyTrellisCrds } from '../support/crds.js';
 import { apiStatus, eventually, type Kube, kube } from '../support/kube.js';
 import { test } from '../support/namespace.js';
 

@@ -13,10 +13,10 @@ import { Debouncer, proxyConfigDebounce } from '../../src/reconcilers/debounce.j
 import { staticReader } from '../../src/reconcilers/observed.js';
 import { ProxyConfigReconciler } from '../../src/reconcilers/proxy-config-reconciler.js';
 import { type ClusterWriter, kubeWriter } from '../../src/reconcilers/writer.js';
-import { applyTrellisCrds } from '../fixtures/reconcilers/crds.js';
 import { manualSlice, meshedPod } from '../fixtures/reconcilers/objects.js';
 import { listObserved } from '../fixtures/reconcilers/observed.js';
 import { SerialRunner } from '../fixtures/reconcilers/serial.js';
+import { applyTrellisCrds } from '../support/crds.js';
 import { eventually, type Kube, kube } from '../support/kube.js';
 import { test } from '../support/namespace.js';
 

@@ -1,3 +1,4 @@
+import { request } from 'node:https';
 import {
   AdmissionregistrationV1Api,
   ApiException,
@@ -64,4 +65,36 @@ export async function eventually<T>(
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/**
+ * A raw API request. Not client-node's typed clients: their serializer knows `x_kubernetes_int_or_string`,
+ * not `x-kubernetes-int-or-string`, and silently drops every x-kubernetes-* key of a CRD read from YAML.
+ */
+export async function rawRequest(
+  kc: KubeConfig,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<string> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('kubeconfig has no current cluster');
+  const options: Parameters<typeof request>[1] = { method, headers };
+  await kc.applyToHTTPSOptions(options);
+  return new Promise<string>((done, fail) => {
+    const req = request(new URL(path, cluster.server), options, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+      });
+      res.on('end', () =>
+        (res.statusCode ?? 0) < 300
+          ? done(text)
+          : fail(new Error(`${method} ${path}: ${res.statusCode} ${text}`)),
+      );
+    });
+    req.on('error', fail);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
 }
