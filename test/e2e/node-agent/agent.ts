@@ -8,6 +8,7 @@ import {
   type V1ConfigMap,
   type V1Pod,
   type V1Secret,
+  type V1Service,
   type V1Taint,
 } from '@kubernetes/client-node';
 import pino, { type Logger } from 'pino';
@@ -110,11 +111,20 @@ export async function startAgent(opts: AgentOptions): Promise<NodeAgent> {
       onEvent: (_, o) => objectsChanged(o.metadata?.namespace),
       log,
     });
+    // For the service-link variables of containers that start later (no event to react to).
+    const services = new Mirror<V1Service>({
+      kc,
+      path: '/api/v1/services',
+      list: () => core.listServiceForAllNamespaces(),
+      onEvent: () => undefined,
+      log,
+    });
     cleanups.push(async () => {
       configMaps.stop();
       secrets.stop();
+      services.stop();
     });
-    await Promise.all([configMaps.synced(), secrets.synced()]);
+    await Promise.all([configMaps.synced(), secrets.synced(), services.synced()]);
     const data: ObjectData = {
       configMap: (ns, name) => {
         const cm = configMaps.get(ns, name);
@@ -124,6 +134,7 @@ export async function startAgent(opts: AgentOptions): Promise<NodeAgent> {
         const secret = secrets.get(ns, name);
         return secret ? decode(secret.data) : undefined;
       },
+      services: (ns) => [...services.objects.values()].filter((s) => s.metadata?.namespace === ns),
     };
 
     const registrations: NodeRegistration[] = [];

@@ -3,12 +3,15 @@ import type {
   V1ObjectFieldSelector,
   V1Pod,
   V1ResourceFieldSelector,
+  V1Service,
 } from '@kubernetes/client-node';
 
 /** What env resolution reads from the API: a ConfigMap's or Secret's data (Secret values decoded). */
 export interface ObjectData {
   configMap: (namespace: string, name: string) => Record<string, string> | undefined;
   secret: (namespace: string, name: string) => Record<string, string> | undefined;
+  /** The namespace's Services, for the service-link variables (none when absent). */
+  services?: (namespace: string) => V1Service[];
 }
 
 /** The downward API's `fieldRef`: a pod field as a string (labels and annotations as `key="value"` lines). */

@@ -33,6 +33,21 @@ describe('buildLaunch', () => {
     expect(launch.argv.at(-1)).toMatch(/test\/e2e\/apps\/http-app\.ts$/);
   });
 
+  it("gives the namespace's service links unless the pod turns them off; the container's env overrides them", () => {
+    const services = () => [
+      { metadata: { name: 'orders' }, spec: { clusterIP: '198.19.0.9', ports: [{ port: 80 }] } },
+    ];
+    const withLinks = (podSpec: Partial<V1Pod['spec']>, env: V1Container['env'] = []) => {
+      const base = input({ env }, podSpec);
+      return buildLaunch({ ...base, data: { ...base.data, services } }).env;
+    };
+    expect(withLinks({})).toMatchObject({ ORDERS_SERVICE_HOST: '198.19.0.9', ORDERS_SERVICE_PORT: '80' });
+    expect(withLinks({ enableServiceLinks: false })).not.toHaveProperty('ORDERS_SERVICE_HOST');
+    expect(withLinks({}, [{ name: 'ORDERS_SERVICE_PORT', value: '8080' }])).toMatchObject({
+      ORDERS_SERVICE_PORT: '8080',
+    });
+  });
+
   it("takes the user from the container, then the pod, then the image's USER, else root", () => {
     const sidecar = { image: 'trellis/sidecar' };
     expect(

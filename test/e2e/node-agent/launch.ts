@@ -4,6 +4,7 @@ import type { Launch } from './container.js';
 import { type ObjectData, resolveEnv } from './env.js';
 import { repoRoot, resolveImage } from './images.js';
 import { type Mount, mountPrologue, quote, type Resolve } from './mounts.js';
+import { serviceLinkEnv } from './service-links.js';
 
 export interface LaunchInput {
   pod: V1Pod;
@@ -59,7 +60,13 @@ export function buildLaunch(input: LaunchInput): Launch {
     podSecurity?.runAsGroup ??
     (uid === undefined ? undefined : (image.user?.gid ?? 0));
   const withIP: V1Pod = { ...pod, status: { ...pod.status, podIP: input.podIP, hostIP: input.hostIP } };
-  const env = resolveEnv(withIP, container, baseEnv(pod, uid, input.apiService), input.data);
+  // Service links come before the container's own env (which may override them); the API server's always win.
+  const links =
+    pod.spec?.enableServiceLinks === false
+      ? {}
+      : serviceLinkEnv(input.data.services?.(pod.metadata?.namespace ?? 'default') ?? []);
+  const base = { ...links, ...baseEnv(pod, uid, input.apiService) };
+  const env = resolveEnv(withIP, container, base, input.data);
 
   const mounts: Mount[] = (container.volumeMounts ?? []).map((m) => {
     const volumeDir = join(input.podDir, 'volumes', m.name);
