@@ -12,6 +12,8 @@ import { driftReport } from './drift.js';
 import { outdatedReport } from './outdated.js';
 import { planRollout } from './rollout.js';
 
+import type { WorkloadStamp } from './workloads.js';
+
 export type { WorkloadRef, WorkloadStamp } from './workloads.js';
 
 /**
