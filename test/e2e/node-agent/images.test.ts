@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { pullError, repoRoot, repository, resolveImage } from './images.js';
 
@@ -52,6 +53,18 @@ describe('resolveImage', () => {
 
   it('knows nothing of an image outside the table', () => {
     expect(resolveImage('example.com/nowhere:1', undefined, undefined)).toBeUndefined();
+  });
+});
+
+describe('the sample images', () => {
+  it('each run a program this checkout has', () => {
+    for (const image of ['frontend', 'orders', 'payments', 'flaky', 'tcp-echo', 'loadgen'].map(
+      (n) => `trellis-e2e/${n}:1.0`,
+    ))
+      expect(pullError(image, undefined, undefined, existsSync), image).toBeUndefined();
+    expect(resolveImage('trellis-e2e/payments:2.0', undefined, undefined)?.argv).toEqual(
+      ts('test/e2e/apps/payments.ts'),
+    );
   });
 });
 

@@ -50,6 +50,13 @@ export const images: Record<string, ImageEntry> = {
   'trellis/control-plane': controlPlane,
   'ghcr.io/trellis-mesh/trellis-control-plane': controlPlane,
   'trellis-e2e/http-app': app('test/e2e/apps/http-app.ts'),
+  // The mesh sample (test/e2e/mesh/sample.ts) and the scenarios' clients.
+  'trellis-e2e/frontend': app('test/e2e/apps/frontend.ts'),
+  'trellis-e2e/orders': app('test/e2e/apps/orders.ts'),
+  'trellis-e2e/payments': app('test/e2e/apps/payments.ts'),
+  'trellis-e2e/flaky': app('test/e2e/apps/flaky.ts'),
+  'trellis-e2e/tcp-echo': app('test/e2e/apps/tcp-echo.ts'),
+  'trellis-e2e/loadgen': app('test/e2e/apps/loadgen.ts'),
 };
 
 /** `registry/repo:tag@sha256:…` → `registry/repo`; a `docker.io/` or `docker.io/library/` prefix dropped. */
