@@ -6,6 +6,7 @@ import { activeMeshedPods } from '../meshed.js';
 
 /** status.outdatedPods and status.injectionDrift list this many pods at most (the CRD's bound). */
 export const sampleLimit = 100;
+const versionLimit = 64;
 
 export type PodSample = NonNullable<MeshConfigStatus['outdatedPods']>;
 
@@ -38,7 +39,9 @@ export function podSample(pods: readonly V1Pod[], withVersion: boolean): PodSamp
     .sort(byNamespaceAndName)
     .slice(0, sampleLimit)
     .map((p) => {
-      const version = withVersion ? proxyVersionOf(p) : undefined;
+      const found = withVersion ? proxyVersionOf(p) : undefined;
+      // status allows 64 characters; a hand-edited annotation may hold more.
+      const version = found !== undefined && found.length <= versionLimit ? found : undefined;
       return {
         namespace: p.metadata?.namespace ?? '',
         name: p.metadata?.name ?? '',
