@@ -1,0 +1,76 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { meshConfigName } from '../../api/crds/index.js';
+import { apiVersion } from '../../api/names.js';
+import { type InstallApi, kubeInstallApi } from '../../reconcilers/install/api.js';
+import { InstallReconciler, type InstallReconcilerOptions } from '../../reconcilers/install/reconciler.js';
+import {
+  defaultInstallTarget,
+  type InstallTarget,
+  installSelector,
+} from '../../reconcilers/install/target.js';
+import { type Controller, watch } from '../controller.js';
+import type { Resource } from '../resource.js';
+
+export interface InstallControllerOptions extends Omit<InstallReconcilerOptions, 'logger'> {
+  /** Where the install goes; the operator's own (trellis-system, cert-manager) when absent. */
+  target?: InstallTarget;
+  /** The API server's when absent; unit tests pass a fake. */
+  api?: (kc: KubeConfig, target: InstallTarget) => InstallApi;
+}
+
+/**
+ * The MeshConfig and everything the install made, watched so that a change to any of them (a spec
+ * edit, a certificate issued, a caBundle injected, a Deployment becoming available, an object deleted
+ * or edited by hand) reconciles the one key there is. The installed objects are watched by their
+ * `trellis.dev/install` label only: the caches hold nothing else.
+ */
+export function installResources(target: InstallTarget): Resource[] {
+  const labelSelector = installSelector(target);
+  const own = (apiVersion: string, plural: string, namespace?: string): Resource => ({
+    id: `install-${plural}@${target.instance}${namespace ? `/${namespace}` : ''}`,
+    apiVersion,
+    plural,
+    labelSelector,
+    ...(namespace ? { namespace } : {}),
+  });
+  const ns = target.namespace;
+  const meshConfigs: Resource =
+    target.meshConfig.apiVersion === apiVersion && target.meshConfig.plural === 'meshconfigs'
+      ? // The same collection the proxy-config and identity controllers watch: one shared cache.
+        { id: 'meshconfigs', apiVersion, plural: 'meshconfigs' }
+      : { id: `meshconfigs@${target.meshConfig.apiVersion}`, ...target.meshConfig };
+  return [
+    meshConfigs,
+    own('apps/v1', 'deployments', ns),
+    own('v1', 'services', ns),
+    own('v1', 'serviceaccounts', ns),
+    own('v1', 'configmaps', ns),
+    own('policy/v1', 'poddisruptionbudgets', ns),
+    own('cert-manager.io/v1', 'certificates', ns),
+    own('cert-manager.io/v1', 'certificates', target.clusterResourceNamespace),
+    own('cert-manager.io/v1', 'issuers', target.clusterResourceNamespace),
+    own('cert-manager.io/v1', 'clusterissuers'),
+    own('admissionregistration.k8s.io/v1', 'mutatingwebhookconfigurations'),
+    own('rbac.authorization.k8s.io/v1', 'clusterroles'),
+    own('rbac.authorization.k8s.io/v1', 'clusterrolebindings'),
+  ];
+}
+
+/** The install/upgrade controller: one key, the MeshConfig `default`. */
+export function installController(options: InstallControllerOptions = {}): Controller {
+  const target = options.target ?? defaultInstallTarget;
+  return {
+    // One key: a second worker would only ever wait.
+    workers: 1,
+    setup(context) {
+      const key = [{ name: meshConfigName }];
+      return {
+        reconciler: new InstallReconciler((options.api ?? kubeInstallApi)(context.kc, target), target, {
+          ...options,
+          logger: context.logger.child({ controller: 'install' }),
+        }),
+        watches: installResources(target).map((r) => watch(r, () => key)),
+      };
+    },
+  };
+}
