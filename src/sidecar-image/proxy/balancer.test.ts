@@ -54,4 +54,28 @@ describe('Balancer', () => {
   it('has nothing to pick from no endpoints', () => {
     expect(new Balancer().pick([], id, 'LEAST_REQUEST')).toBeUndefined();
   });
+
+  it('random takes one uniform draw', () => {
+    const b = new Balancer(draws(0.1, 0.5, 0.99));
+    const got = Array.from({ length: 3 }, () => b.pick(['a', 'b', 'c'], id, 'RANDOM')?.target);
+    expect(got).toEqual(['a', 'b', 'c']);
+  });
+
+  it('consistent hash sends a key to the same endpoint, and moves only the keys of an endpoint that left', () => {
+    const b = new Balancer(draws(0));
+    const all = ['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80', '10.0.0.4:80'];
+    const keys = Array.from({ length: 200 }, (_, i) => `user-${i}`);
+    const first = keys.map((k) => b.pick(all, id, 'CONSISTENT_HASH', k)?.target);
+    expect(keys.map((k) => b.pick(all, id, 'CONSISTENT_HASH', k)?.target)).toEqual(first);
+    const left = all.filter((e) => e !== '10.0.0.2:80');
+    const after = keys.map((k) => b.pick(left, id, 'CONSISTENT_HASH', k)?.target);
+    const moved = keys.filter((_, i) => after[i] !== first[i]);
+    expect(moved.length).toBe(first.filter((e) => e === '10.0.0.2:80').length);
+    expect(new Set(first).size).toBe(4);
+  });
+
+  it('consistent hash without a key falls back to least request', () => {
+    const b = new Balancer(draws(0, 0));
+    expect(b.pick(['a', 'b'], id, 'CONSISTENT_HASH')?.target).toBe('a');
+  });
 });

@@ -1,4 +1,6 @@
-export type LbPolicy = 'LEAST_REQUEST' | 'ROUND_ROBIN';
+import { rendezvousIndex } from './policy/consistent-hash.js';
+
+export type LbPolicy = 'LEAST_REQUEST' | 'ROUND_ROBIN' | 'RANDOM' | 'CONSISTENT_HASH';
 
 /** A picked endpoint; `release` when the request or connection using it ends. */
 export interface Pick<T> {
@@ -19,12 +21,26 @@ export class Balancer {
 
   constructor(private readonly random: () => number = Math.random) {}
 
-  pick<T>(targets: readonly T[], keyOf: (t: T) => string, policy: LbPolicy): Pick<T> | undefined {
+  /**
+   * `hashKey` is CONSISTENT_HASH's key (a header value or the caller's IP): the endpoint is chosen by
+   * rendezvous hashing over `keyOf` (the endpoint's IP and port), so the same key lands on the same
+   * endpoint on every proxy. Without a key CONSISTENT_HASH falls back to least request.
+   */
+  pick<T>(
+    targets: readonly T[],
+    keyOf: (t: T) => string,
+    policy: LbPolicy,
+    hashKey?: string,
+  ): Pick<T> | undefined {
     const n = targets.length;
     if (n === 0) return undefined;
     let target: T;
     if (policy === 'ROUND_ROBIN' || n === 1) {
       target = targets[this.#next++ % n] as T;
+    } else if (policy === 'RANDOM') {
+      target = targets[Math.floor(this.random() * n)] as T;
+    } else if (policy === 'CONSISTENT_HASH' && hashKey !== undefined) {
+      target = targets[rendezvousIndex(targets, keyOf, hashKey)] as T;
     } else {
       const i = Math.floor(this.random() * n);
       // The second draw skips i, so the two choices always differ.

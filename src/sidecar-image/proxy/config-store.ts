@@ -19,10 +19,15 @@ export class ConfigStore {
   #watch: DirWatch | undefined;
   readonly #listeners: ConfigListener[] = [];
 
+  /**
+   * `check` runs on a document the schema accepted and may still refuse it (the proxy compiles its
+   * policies there): an error string keeps the last good config in force, as a schema error does.
+   */
   constructor(
     private readonly dir: string,
     private readonly log: Logger,
     private readonly metrics: Metrics,
+    private readonly check: (config: ProxyConfig) => string | undefined = () => undefined,
   ) {}
 
   get current(): ProxyConfig | undefined {
@@ -48,9 +53,10 @@ export class ConfigStore {
     if (text === this.#lastText) return false;
     this.#lastText = text;
     const parsed = parseProxyConfig(text);
-    if (!parsed.ok) {
+    const error = parsed.ok ? this.check(parsed.config) : parsed.error;
+    if (!parsed.ok || error !== undefined) {
       this.metrics.configReloads.inc({ result: 'rejected' });
-      this.log.error({ file, error: parsed.error, keeping: this.#current !== undefined }, 'config rejected');
+      this.log.error({ file, error, keeping: this.#current !== undefined }, 'config rejected');
       return false;
     }
     this.#current = parsed.config;

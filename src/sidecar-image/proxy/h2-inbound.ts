@@ -1,14 +1,14 @@
 import { TLSSocket } from 'node:tls';
 import type { ProxyContext } from './context.js';
 import { createH2Front, forwardStream, type H2Sessions } from './h2-forward.js';
-import type { HttpUpstream } from './http-forward.js';
+import type { BaseLabels } from './http-forward.js';
 import { withoutFlags } from './http-inbound.js';
 import type { InboundHandler } from './inbound.js';
 import { wrapStream } from './stream-wrap.js';
 
 interface Info {
   appPort: number;
-  labels: HttpUpstream['labels'];
+  labels: BaseLabels;
 }
 
 const noop = () => {};

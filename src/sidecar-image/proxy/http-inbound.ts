@@ -1,49 +1,71 @@
 import { connectTcp } from './connect.js';
 import type { ProxyContext } from './context.js';
-import { forwardRequest, forwardUpgrade, type HttpUpstream } from './http-forward.js';
+import { type BaseLabels, forwardOnce, forwardUpgrade, H1Exchange } from './http-forward.js';
 import { createHttpFront, defaultHttpLimits, type HttpLimits } from './http-front.js';
 import type { InboundHandler } from './inbound.js';
+import { decideInbound, selfOf } from './inbound-policy.js';
 import type { TcpLabels } from './metrics.js';
+import { splitTarget } from './policy/request-view.js';
+import { policyMetrics } from './policy-metrics.js';
 import type { Pools } from './pools.js';
 
 interface Info {
   appPort: number;
-  labels: HttpUpstream['labels'];
+  peerId: string | undefined;
+  labels: BaseLabels;
 }
 
 const noop = () => {};
 
-export function withoutFlags(labels: TcpLabels): HttpUpstream['labels'] {
+export function withoutFlags(labels: TcpLabels): BaseLabels {
   const { response_flags: _flags, ...rest } = labels;
   return rest;
 }
 
-/** Inbound HTTP/1.1: requests from peers (or plaintext clients) to the app on 127.0.0.1, pooled. */
+/**
+ * Inbound HTTP/1.1: requests from peers (or plaintext clients) to the app on 127.0.0.1, pooled,
+ * after authorization (403 RBAC) and the per-identity rate limit (429 RL) of inbound-policy.ts.
+ */
 export function createInboundHttp(
   ctx: ProxyContext,
   pools: Pools,
   limits: HttpLimits = defaultHttpLimits,
 ): InboundHandler {
+  const metrics = policyMetrics(ctx.metrics);
+  const agentFor = () => pools.plain;
   const front = createHttpFront<Info>(
     ctx,
     'inbound',
     (req, res, info) => {
-      const telemetry = ctx.registry()?.config.telemetry;
-      const up: HttpUpstream = {
-        agent: pools.plain,
+      const registry = ctx.registry();
+      const telemetry = registry?.config.telemetry;
+      const ex = new H1Exchange(ctx, req, res, {
+        labels: info.labels,
+        relabel: false,
+        agentFor,
+        samplingPercent: telemetry?.tracing.samplingPercent ?? 0,
+        accessLog: telemetry?.accessLog.enabled ?? false,
+      });
+      if (registry) {
+        const v = decideInbound(registry.policies, registry, selfOf(ctx.pod.ip, registry), metrics, {
+          principal: info.peerId,
+          method: req.method,
+          path: splitTarget(req.url ?? '/').path,
+          port: info.appPort,
+        });
+        if (v.status !== 0) {
+          ex.flags.push(v.flag);
+          return ex.answer(v.status, v.headers ?? {}, undefined);
+        }
+      }
+      const app = {
         host: ctx.appHost,
         port: info.appPort,
-        labels: info.labels,
-        release: noop,
+        identity: undefined,
+        destinationService: info.labels.destination_service,
+        destinationWorkload: info.labels.destination_workload,
       };
-      forwardRequest(
-        ctx,
-        req,
-        res,
-        up,
-        telemetry?.tracing.samplingPercent ?? 0,
-        telemetry?.accessLog.enabled ?? false,
-      );
+      forwardOnce(ex, app, noop);
     },
     (req, socket, head, info) => {
       connectTcp(ctx.appHost, info.appPort, ctx.timeouts.connectMs).then(
@@ -54,5 +76,6 @@ export function createInboundHttp(
     },
     limits,
   );
-  return (_ctx, s) => front.accept(s.stream, { appPort: s.appPort, labels: withoutFlags(s.labels) });
+  return (_ctx, s) =>
+    front.accept(s.stream, { appPort: s.appPort, peerId: s.peerId, labels: withoutFlags(s.labels) });
 }

@@ -1,24 +1,30 @@
 import { ports } from '../../api/names.js';
 import type { ProxyContext } from './context.js';
-import { answerLocally, forwardRequest, forwardUpgrade, type HttpUpstream } from './http-forward.js';
+import { type BaseLabels, forwardOnce, forwardUpgrade, H1Exchange } from './http-forward.js';
 import { createHttpFront, defaultHttpLimits, type HttpLimits } from './http-front.js';
 import { withoutFlags } from './http-inbound.js';
 import type { Destination } from './original-dst.js';
 import { type OutboundHandler, openUpstream, outboundLabels } from './outbound.js';
+import { type ResponseFlag, responseFlags } from './policy/flags.js';
+import { splitTarget } from './policy/request-view.js';
+import { policyMetrics } from './policy-metrics.js';
 import type { Pools } from './pools.js';
+import { runOutbound, sleep } from './request-pipeline.js';
 import { type Balancers, resolveTarget } from './route-target.js';
 
 const proxyPorts = [ports.outboundCapture, ports.inboundCapture, ports.admin];
 /** Local answers when there is nowhere to send a request: status and response flag. */
-const refusals: Record<string, [number, string]> = {
-  registry_only: [502, 'NR'],
-  no_healthy_upstream: [503, 'UH'],
-  loop: [502, 'NR'],
+const refusals: Record<string, [number, ResponseFlag]> = {
+  registry_only: [502, responseFlags.noRoute],
+  no_healthy_upstream: [503, responseFlags.noHealthyUpstream],
+  loop: [502, responseFlags.noRoute],
 };
 
 /**
- * Outbound HTTP/1.1: each request picks its own endpoint (so least-request
- * sees requests, not connections) and rides a pooled connection to it.
+ * Outbound HTTP/1.1. A request to a Service port goes through the traffic policy
+ * (request-pipeline.ts), each try picking its own endpoint (so least-request sees requests, not
+ * connections) and riding a pooled connection to it; a request to a pod IP or passed through goes
+ * once, as addressed.
  */
 export function createOutboundHttp(
   ctx: ProxyContext,
@@ -26,35 +32,62 @@ export function createOutboundHttp(
   pools: Pools,
   limits: HttpLimits = defaultHttpLimits,
 ): OutboundHandler {
+  const metrics = policyMetrics(ctx.metrics);
+  const agentFor = (identity: string | undefined) => pools.agentFor(identity);
   const front = createHttpFront<Destination>(
     ctx,
     'outbound',
     (req, res, dst) => {
       const registry = ctx.registry();
       if (!registry) return res.destroy();
+      const telemetry = registry.config.telemetry;
+      const source_workload = registry.workloadOf(ctx.pod.ip)?.workload ?? ctx.pod.name;
+      const labels: BaseLabels = {
+        direction: 'outbound',
+        source_workload,
+        source_namespace: ctx.pod.namespace,
+        destination_service: 'unknown',
+        destination_workload: 'unknown',
+        tls: 'none',
+      };
+      const ex = new H1Exchange(ctx, req, res, {
+        labels,
+        relabel: true,
+        agentFor,
+        samplingPercent: telemetry.tracing.samplingPercent,
+        accessLog: telemetry.accessLog.enabled,
+      });
+      const upstream = registry.service(dst.address, dst.port);
+      if (upstream) {
+        const deps = {
+          set: registry.policies,
+          registry,
+          balancers,
+          metrics,
+          random: Math.random,
+          now: () => performance.now(),
+          sleep,
+        };
+        const request = {
+          view: { method: req.method ?? 'GET', ...splitTarget(req.url ?? '/'), headers: req.headers },
+          upstream,
+          servicePort: dst.port,
+          callerIdentity: ctx.tls()?.identity.spiffeId,
+          sourceIp: ctx.pod.ip,
+        };
+        runOutbound(deps, request, ex).catch((err: Error) => {
+          ctx.log.error({ err: err.message }, 'outbound request pipeline failed');
+          res.destroy();
+        });
+        return;
+      }
       const r = resolveTarget(registry, balancers, dst, ctx.pod, proxyPorts);
       if (r.kind === 'refuse') {
-        const [status, flag] = refusals[r.reason] ?? [502, 'NR'];
-        const labels = {
-          direction: 'outbound',
-          source_workload: registry.workloadOf(ctx.pod.ip)?.workload ?? ctx.pod.name,
-          source_namespace: ctx.pod.namespace,
-          destination_service: 'unknown',
-          destination_workload: 'unknown',
-          tls: 'none',
-        };
-        return answerLocally(ctx, res, labels, status, flag);
+        const [status, flag] = refusals[r.reason] ?? [502, responseFlags.noRoute];
+        ex.flags.push(flag);
+        return ex.answer(status, {}, undefined);
       }
-      const t = r.target;
-      const up: HttpUpstream = {
-        agent: pools.agentFor(t.identity),
-        host: t.host,
-        port: t.port,
-        labels: withoutFlags(outboundLabels(ctx, t)),
-        release: t.release,
-      };
-      const telemetry = registry.config.telemetry;
-      forwardRequest(ctx, req, res, up, telemetry.tracing.samplingPercent, telemetry.accessLog.enabled);
+      forwardOnce(ex, r.target, r.target.release);
     },
     (req, socket, head, dst) => {
       const registry = ctx.registry();

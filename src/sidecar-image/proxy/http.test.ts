@@ -228,11 +228,14 @@ describe('HTTP/1.1 through a proxy pair', () => {
     ]);
   });
 
-  it('answers 503 with response flag UF when the endpoint cannot be reached', async () => {
+  it('answers 503 with flags UF,URX when the endpoint cannot be reached, after the default retries', async () => {
     const pair = await startPair({ app: (_req, res) => res.end(), endpointPort: 1 });
     pairs.push(pair);
     const r = await get(pair.port);
-    expect([r.status, r.headers['x-trellis-response-flags']]).toEqual([503, 'UF']);
+    expect([r.status, r.headers['x-trellis-response-flags']]).toEqual([503, 'UF,URX']);
+    // The default policy retries a connect failure twice: three tries, two of them retries.
+    const retries = await pair.client.ctx.metrics.registry.getSingleMetric('trellis_retries_total')?.get();
+    expect(retries?.values.map((v) => v.value)).toEqual([2]);
   });
 
   it('answers 502 NR for an unknown destination under REGISTRY_ONLY', async () => {

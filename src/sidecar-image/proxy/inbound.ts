@@ -3,8 +3,11 @@ import type { Duplex } from 'node:stream';
 import { offeredAlpn } from './client-hello.js';
 import { connectTcp } from './connect.js';
 import type { ProxyContext } from './context.js';
+import { decideInbound, selfOf } from './inbound-policy.js';
 import type { TcpLabels } from './metrics.js';
 import { acceptMtls, alpn, type InnerProtocol, innerProtocolOf, isMeshAlpn } from './mtls.js';
+import { mtlsAdmits } from './policy/mtls-mode.js';
+import { policyMetrics } from './policy-metrics.js';
 import { sniff, sniffHead } from './sniff.js';
 import { forwardTcp } from './tcp-forward.js';
 
@@ -52,7 +55,7 @@ async function handle(
   const tls = ctx.tls();
   if (!dst) return refuse('no_original_dst');
   if (!registry || !tls) return refuse('not_ready');
-  const mode = registry.config.mtlsMode;
+  const mode = registry.policies.mtls.modeFor(dst.port);
   const opaque = ctx.opaquePorts.has(dst.port) || registry.pod(ctx.pod.ip, dst.port)?.protocol === 'tcp';
   const { kind: first, head } = await sniffHead(socket, ctx.timeouts.detectMs);
   // Mesh peers offer Trellis ALPN values; any other TLS is the app's own (an unreadable hello is tried as mesh).
@@ -78,7 +81,8 @@ async function handle(
   let stream: Duplex = socket;
   let peerId: string | undefined;
   let protocol: InnerProtocol;
-  if (meshTls && mode !== 'DISABLE') {
+  // Mesh TLS is terminated in every mode: a meshed caller cannot know this pod's mode (mtlsAdmits).
+  if (meshTls) {
     const accepted = await acceptMtls(
       socket,
       tls,
@@ -94,13 +98,32 @@ async function handle(
     const negotiated = innerProtocolOf(accepted.tls.alpnProtocol);
     protocol = negotiated ?? (await sniffInner(ctx, stream));
   } else {
-    if (mode === 'STRICT') return refuse(first === 'tls' ? 'tls_not_mesh_in_strict' : 'plaintext_in_strict');
+    if (!mtlsAdmits(mode, false))
+      return refuse(first === 'tls' ? 'tls_not_mesh_in_strict' : 'plaintext_in_strict');
     protocol = first === 'http1' ? 'http1' : first === 'h2' ? 'h2' : 'tcp';
   }
   if (opaque) protocol = 'tcp';
   const l = labels(peerId, peerId ? 'mtls' : 'none');
   if (protocol === 'http1' && http) return http(ctx, { stream, appPort: dst.port, peerId, labels: l });
   if (protocol === 'h2' && h2) return h2(ctx, { stream, appPort: dst.port, peerId, labels: l });
+  // Opaque TCP is authorized once per connection; a denied one is closed (flag RBAC).
+  const verdict = decideInbound(
+    registry.policies,
+    registry,
+    selfOf(ctx.pod.ip, registry),
+    policyMetrics(ctx.metrics),
+    {
+      principal: peerId,
+      method: undefined,
+      path: undefined,
+      port: dst.port,
+    },
+  );
+  if (verdict.status !== 0) {
+    ctx.metrics.tcpClosed.inc({ ...l, response_flags: verdict.flag });
+    stream.destroy();
+    return;
+  }
   const app = await connectTcp(ctx.appHost, dst.port, ctx.timeouts.connectMs).catch((err: Error) => {
     ctx.metrics.tcpClosed.inc({ ...l, response_flags: 'UF' });
     throw err;

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Logger } from 'pino';
 import type { AppMetrics, AppProbes } from '../../api/probe-rewrite.js';
+import type { ProxyConfig } from '../../api/proxy-config.js';
 import { createAdminServer } from './admin.js';
 import { createExposition } from './app-metrics.js';
 import { createAppProbeHandler } from './app-probes.js';
@@ -19,6 +20,9 @@ import { createInboundServer } from './inbound.js';
 import { createMetrics } from './metrics.js';
 import type { OriginalDst } from './original-dst.js';
 import { createOutboundServer } from './outbound.js';
+import { PolicySet } from './policy/policy-set.js';
+import { RuntimeState } from './policy/runtime-state.js';
+import { policyMetrics } from './policy-metrics.js';
 import { Pools } from './pools.js';
 import { Registry } from './registry.js';
 import { Balancers } from './route-target.js';
@@ -56,11 +60,33 @@ const listen = (server: NetServer, port: number, host: string) =>
 
 const closeServer = (server: NetServer | Server) => new Promise<void>((r) => server.close(() => r()));
 
+/**
+ * This pod's labels, as its own endpoint carries them in the config, for the policies that select
+ * workloads (PeerAuthentication, AuthorizationPolicy, subsets). A pod no Service selects has none.
+ */
+function ownLabels(config: ProxyConfig, ip: string): Record<string, string> {
+  for (const svc of config.services) for (const e of svc.endpoints) if (e.ip === ip) return e.labels;
+  return {};
+}
+
 /** Wires config, identity, telemetry and the three listeners together. */
 export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
   const { settings, log } = opts;
   const metrics = createMetrics();
-  const config = new ConfigStore(settings.configDir, log, metrics);
+  // Breakers, ejections, budgets and buckets live here across reloads (policy/runtime-state.ts).
+  const state = new RuntimeState();
+  let compiled: PolicySet | undefined;
+  const config = new ConfigStore(settings.configDir, log, metrics, (c) => {
+    const r = PolicySet.load(
+      c,
+      { namespace: settings.pod.namespace, labels: ownLabels(c, settings.pod.ip) },
+      state,
+    );
+    policyMetrics(metrics).policyReloads.inc({ result: r.ok ? 'success' : 'rejected' });
+    if (!r.ok) return `policies: ${r.errors.join('; ')}`;
+    compiled = r.set;
+    return undefined;
+  });
   const identity = new IdentityStore(settings.identityDir, log, metrics);
   let registry: Registry | undefined;
   const spans = new SpanExporter(log, {
@@ -69,7 +95,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     'k8s.namespace.name': settings.pod.namespace,
   });
   config.onChange((c) => {
-    registry = new Registry(c);
+    registry = new Registry(c, compiled);
     spans.setEndpoint(c.telemetry.tracing.otlpEndpoint);
   });
   await Promise.all([config.start(opts.watch), identity.start(opts.watch)]);

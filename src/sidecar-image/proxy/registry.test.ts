@@ -47,6 +47,12 @@ describe('Registry', () => {
     expect(registry.service('10.96.0.10', 81)).toBeUndefined();
   });
 
+  it('finds a service port by namespace and name, the same upstream as by ClusterIP', () => {
+    expect(registry.serviceByName('shop', 'orders', 80)).toBe(registry.service('10.96.0.10', 80));
+    expect(registry.serviceByName('shop', 'orders', 81)).toBeUndefined();
+    expect(registry.serviceByName('other', 'orders', 80)).toBeUndefined();
+  });
+
   it('maps a pod IP and target port to its endpoint and the port protocol', () => {
     const pod = registry.pod('10.0.0.5', 8080);
     expect(pod?.endpoint.identity).toBe('spiffe://cluster.local/ns/shop/sa/orders');

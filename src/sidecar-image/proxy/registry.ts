@@ -1,4 +1,6 @@
 import type { Endpoint, PortProtocol, ProxyConfig, Service } from '../../api/proxy-config.js';
+import { PolicySet } from './policy/policy-set.js';
+import { RuntimeState } from './policy/runtime-state.js';
 
 /** A service port with the endpoints that serve it (target port resolved by port name). */
 export interface Upstream {
@@ -26,8 +28,29 @@ export class Registry {
   readonly #byPodAddress = new Map<string, PodTarget>();
   readonly #workloadByIp = new Map<string, { workload: string; namespace: string }>();
   readonly #meshedByIp = new Map<string, { service: Service; endpoint: Endpoint }>();
+  /** `namespace/name:port` → service port, for route destinations named by service. */
+  readonly #byName = new Map<string, Upstream>();
+  readonly #labelsByIp = new Map<string, Readonly<Record<string, string>>>();
 
-  constructor(readonly config: ProxyConfig) {
+  /** The compiled traffic policy of this config, in force together with it. */
+  readonly policies: PolicySet;
+
+  /**
+   * `policies` is what the proxy compiled for its own workload with its long-lived RuntimeState;
+   * without it (tools, tests) the section is compiled for an unlabelled pod of the config's
+   * namespace with fresh engines. The schema already refused what PolicySet.load would.
+   */
+  constructor(
+    readonly config: ProxyConfig,
+    policies?: PolicySet,
+  ) {
+    if (policies) {
+      this.policies = policies;
+    } else {
+      const r = PolicySet.load(config, { namespace: config.namespace, labels: {} }, new RuntimeState());
+      if (!r.ok) throw new Error(`policies refused: ${r.errors.join('; ')}`);
+      this.policies = r.set;
+    }
     for (const service of config.services) {
       for (const sp of service.ports) {
         const endpoints = service.endpoints.flatMap((endpoint) => {
@@ -36,11 +59,13 @@ export class Registry {
         });
         const upstream = { service, portName: sp.name, protocol: sp.protocol, endpoints };
         for (const ip of service.clusterIps) this.#byClusterIp.set(key(ip, sp.port), upstream);
+        this.#byName.set(key(`${service.namespace}/${service.name}`, sp.port), upstream);
         for (const { endpoint, port } of endpoints) {
           this.#byPodAddress.set(key(endpoint.ip, port), { service, endpoint, port, protocol: sp.protocol });
         }
       }
       for (const ep of service.endpoints) {
+        this.#labelsByIp.set(ep.ip, ep.labels);
         if (ep.workload)
           this.#workloadByIp.set(ep.ip, { workload: ep.workload, namespace: service.namespace });
         if (ep.identity) this.#meshedByIp.set(ep.ip, { service, endpoint: ep });
@@ -51,6 +76,11 @@ export class Registry {
   /** The service behind a ClusterIP and port. */
   service(ip: string, port: number): Upstream | undefined {
     return this.#byClusterIp.get(key(ip, port));
+  }
+
+  /** A service port by the service's namespace and name, as route destinations name it. */
+  serviceByName(namespace: string, name: string, port: number): Upstream | undefined {
+    return this.#byName.get(key(`${namespace}/${name}`, port));
   }
 
   /** The meshed (or not) pod listening at ip:port, known from some service's endpoints. */
@@ -64,6 +94,11 @@ export class Registry {
    */
   meshedPod(ip: string): { service: Service; endpoint: Endpoint } | undefined {
     return this.#meshedByIp.get(ip);
+  }
+
+  /** A pod's labels as its endpoints carry them (empty when no service selects it). */
+  podLabels(ip: string): Readonly<Record<string, string>> {
+    return this.#labelsByIp.get(ip) ?? {};
   }
 
   /** The workload and namespace that own a pod IP, for metric labels. */

@@ -50,3 +50,21 @@ export class RendezvousHash {
     return best;
   }
 }
+
+/**
+ * The same choice as `RendezvousHash.pick` over a list known only at request time (endpoints filtered
+ * by subset and health): hashes each endpoint key on the fly, so nothing is built or kept.
+ */
+export function rendezvousIndex<T>(items: readonly T[], keyOf: (t: T) => string, key: string): number {
+  const k = fnv1a(key);
+  let best = -1;
+  let bestScore = -1;
+  for (let i = 0; i < items.length; i++) {
+    const score = mix(k ^ fnv1a(keyOf(items[i] as T)));
+    if (score > bestScore) {
+      best = i;
+      bestScore = score;
+    }
+  }
+  return best;
+}

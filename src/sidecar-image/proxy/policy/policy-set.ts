@@ -143,7 +143,12 @@ export class PolicySet {
         };
       };
       const bySubset = nested(set.#destinations, svc.namespace, svc.name);
-      bySubset.set('', make(key, dp?.policy ?? defaultEndpointPolicy, undefined));
+      // Without a DestinationPolicy the Service's own balancer setting applies.
+      const servicePolicy = dp?.policy ?? {
+        ...defaultEndpointPolicy,
+        loadBalancer: { algorithm: svc.loadBalancer ?? 'LEAST_REQUEST' },
+      };
+      bySubset.set('', make(key, servicePolicy, undefined));
       for (const s of dp?.subsets ?? []) bySubset.set(s.name, make(`${key}/${s.name}`, s.policy, s.labels));
     }
     state.sweep();
@@ -154,6 +159,22 @@ export class PolicySet {
   route(namespace: string, service: string, port: number): RouteRuntime | undefined {
     const byPort = this.#routes.get(namespace)?.get(service);
     return byPort?.get(port) ?? byPort?.get(0);
+  }
+
+  /**
+   * The runtime that governs a pod of `service` with these labels, for its inbound side: the first
+   * subset (by name) whose labels the pod has, else the service's own.
+   */
+  servedBy(
+    namespace: string,
+    service: string,
+    labels: Readonly<Record<string, string>>,
+  ): DestinationRuntime | undefined {
+    const bySubset = this.#destinations.get(namespace)?.get(service);
+    if (!bySubset) return undefined;
+    for (const [name, d] of bySubset)
+      if (name !== '' && d.subsetLabels && labelsMatch(d.subsetLabels, labels)) return d;
+    return bySubset.get('');
   }
 
   /** A service's runtime, or its subset's; undefined when either is unknown (answer 503 NR). */
