@@ -35,7 +35,10 @@ export class Balancer {
     const n = targets.length;
     if (n === 0) return undefined;
     let target: T;
-    if (policy === 'ROUND_ROBIN' || n === 1) {
+    if (n === 1) {
+      // A retry's only untried endpoint: taking it must not move the round-robin sequence.
+      target = targets[0] as T;
+    } else if (policy === 'ROUND_ROBIN') {
       target = targets[this.#next++ % n] as T;
     } else if (policy === 'RANDOM') {
       target = targets[Math.floor(this.random() * n)] as T;

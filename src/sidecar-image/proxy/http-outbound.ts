@@ -31,6 +31,8 @@ export function createOutboundHttp(
   balancers: Balancers,
   pools: Pools,
   limits: HttpLimits = defaultHttpLimits,
+  /** The draws of faults, mirroring and backoff jitter; tests pass a seeded one. */
+  random: () => number = Math.random,
 ): OutboundHandler {
   const metrics = policyMetrics(ctx.metrics);
   const agentFor = (identity: string | undefined) => pools.agentFor(identity);
@@ -64,7 +66,7 @@ export function createOutboundHttp(
           registry,
           balancers,
           metrics,
-          random: Math.random,
+          random,
           now: () => performance.now(),
           sleep,
         };
