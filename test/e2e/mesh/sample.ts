@@ -154,6 +154,9 @@ export function sampleObjects(opts: SampleOptions): KubernetesObject[] {
     service('frontend', ns),
     service('orders', ns),
     service('payments', ns),
+    // The loadgen serves nothing in the mesh; its Service makes it an endpoint the proxies can name
+    // (source workload `loadgen` rather than its pod name).
+    service('loadgen', ns, loadgenControlPort, loadgenControlPort),
     deployment(
       { name: 'payments-v1', app: 'payments', version: 'v1', image: 'trellis-e2e/payments:1.0' },
       opts,

@@ -103,6 +103,27 @@ describe('edgeStats', () => {
   });
 });
 
+describe('a live recording', () => {
+  // The frontend's and orders' proxies in the sample at 5 requests a second, scraped 5 s apart
+  // (the trellis_request* families of their /metrics, as served).
+  it('gives the edges of the chain, all over mTLS', () => {
+    const stats = edgeStats(
+      edgeCounts(parseMetrics(fixture('live-scrape-1.prom'))),
+      edgeCounts(parseMetrics(fixture('live-scrape-2.prom'))),
+      5,
+    );
+    expect(stats.map((s) => [s.source, s.destination, s.requests, s.successRate, s.tls])).toEqual([
+      ['scratch-shop/frontend', 'orders.scratch-shop', 26, 1, 'mtls'],
+      ['scratch-shop/orders', 'payments.scratch-shop', 26, 1, 'mtls'],
+    ]);
+    for (const s of stats) {
+      expect(s.rps).toBeCloseTo(5.2);
+      expect(s.p50Ms).toBeGreaterThan(0);
+      expect(s.p99Ms).toBeGreaterThanOrEqual(s.p50Ms ?? 0);
+    }
+  });
+});
+
 describe('formatTable', () => {
   it('aligns one row per edge under a header', () => {
     expect(formatTable(edgeStats(first, second, 10))).toBe(
