@@ -18,17 +18,20 @@ export interface ObservedInstall {
 }
 
 const certificateReady = (cert: CertificateObject | undefined, what: string, reason: string) => {
-  const ready = cert?.status?.conditions?.find((c) => c.type === 'Ready');
+  if (!cert?.metadata)
+    return { status: 'False' as const, reason, message: `the ${what} Certificate does not exist yet` };
+  const ready = cert.status?.conditions?.find((c) => c.type === 'Ready');
   if (ready?.status === 'True') return undefined;
-  const name = cert?.metadata
-    ? describeObject({
-        kind: 'Certificate',
-        namespace: cert.metadata.namespace,
-        name: cert.metadata.name ?? '',
-      })
-    : `the ${what} Certificate`;
-  const why = ready?.message ? `: ${ready.message}` : cert ? ': not issued yet' : ' does not exist yet';
-  return { status: 'False' as const, reason, message: `${name} is not Ready${why}` };
+  const name = describeObject({
+    kind: 'Certificate',
+    namespace: cert.metadata.namespace,
+    name: cert.metadata.name ?? '',
+  });
+  return {
+    status: 'False' as const,
+    reason,
+    message: `${name} is not Ready: ${ready?.message ?? 'not issued yet'}`,
+  };
 };
 
 const available = (d: V1Deployment | undefined) =>
