@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ProxyConfigInput } from '../../api/proxy-config.js';
 import { startProxy } from './proxy.js';
 import { testConfig } from './testing/config.js';
 import { echoApp } from './testing/harness.js';
@@ -89,5 +91,108 @@ describe('startProxy', () => {
     expect(await rest).toBe('two');
     await waitFor(() => drained.length === 1, 2_000, 'drained');
     expect(drained).toEqual([0]);
+  });
+
+  it('refuses a policy document with the bad field path, keeping the last good config and its runtime state', async () => {
+    const configDir = mkdtempSync(join(tmpdir(), 'trellis-proxy-config-'));
+    const identityDir = mkdtempSync(join(tmpdir(), 'trellis-proxy-identity-'));
+    cleanup.push(
+      () => rmSync(configDir, { recursive: true }),
+      () => rmSync(identityDir, { recursive: true }),
+    );
+    const app = createServer((_req, res) => res.end('app'));
+    await new Promise<void>((r) => app.listen(0, '127.0.0.3', r));
+    cleanup.push(() => {
+      app.closeAllConnections();
+      app.close();
+    });
+    const appPort = (app.address() as { port: number }).port;
+    const config = (regex: string, extraServices: ProxyConfigInput['services'] = []) =>
+      JSON.stringify(
+        testConfig({
+          services: [
+            {
+              name: 'web',
+              namespace: 'shop',
+              clusterIps: ['10.96.0.60'],
+              ports: [{ name: 'http', port: 80 }],
+              endpoints: [{ ip: '127.0.0.3', ports: { http: appPort }, ready: true }],
+            },
+            ...extraServices,
+          ],
+          policies: {
+            routes: [
+              {
+                namespace: 'shop',
+                service: 'web',
+                source: 'TrafficRoute shop/web',
+                rules: [
+                  {
+                    name: 'limited',
+                    matches: [{ path: { kind: 'regex', value: regex } }],
+                    destinations: [{ namespace: 'shop', service: 'web', weight: 100 }],
+                    rateLimit: {
+                      maxTokens: 3,
+                      tokensPerFill: 1,
+                      fillIntervalMs: 600_000,
+                      perIdentity: false,
+                    },
+                    responseHeaders: { set: [['x-policy', 'good']] },
+                  },
+                ],
+              },
+            ],
+          },
+        }),
+      );
+    const logs = captureLogger();
+    const proxy = await startProxy({
+      settings: {
+        pod: { name: 'orders-1', namespace: 'shop', ip: '127.0.0.1', serviceAccount: 'orders' },
+        logLevel: 'info',
+        opaquePorts: [],
+        configDir,
+        identityDir,
+      },
+      log: logs.log,
+      originalDst: () => ({ address: '10.96.0.60', port: 80 }),
+      ports: { outbound: 0, inbound: 0, admin: 0 },
+      host: '127.0.0.1',
+      onDrained: () => {},
+      drainTimeoutMs: 2_000,
+      watch: { debounceMs: 20, pollMs: 100 },
+    });
+    cleanup.push(() => void proxy.drain());
+    const reloads = async (result: string) =>
+      (await proxy.ctx.metrics.configReloads.get()).values.find((v) => v.labels.result === result)?.value ??
+      0;
+    const get = async () => {
+      const r = await fetch(`http://127.0.0.1:${proxy.ports.outbound}/api/x`);
+      await r.text();
+      return [r.status, r.headers.get('x-policy')];
+    };
+
+    writeAtomicVolume(configDir, { 'config.json': config('/api/[a-z]+') });
+    await waitFor(() => proxy.ctx.registry() !== undefined, 3_000, 'config');
+    expect([await get(), await get()]).toEqual([
+      [200, 'good'],
+      [200, 'good'],
+    ]);
+    // A reload that leaves the rule's limit unchanged keeps its bucket: one token is left, not three.
+    const other = { name: 'db', namespace: 'shop', clusterIps: [], ports: [], endpoints: [] };
+    writeAtomicVolume(configDir, { 'config.json': config('/api/[a-z]+', [other]) });
+    await waitFor(async () => (await reloads('success')) === 2, 3_000, 'second config');
+    // A regex RE2 cannot run (look-ahead) is refused at its path; the last good config stays.
+    writeAtomicVolume(configDir, { 'config.json': config('/api/(?=x)[a-z]+') });
+    await waitFor(async () => (await reloads('rejected')) === 1, 3_000, 'rejection');
+    const rejected = logs.lines().find((l) => l.msg === 'config rejected');
+    expect(rejected?.error).toMatch(
+      /^policies\.routes\.0\.rules\.0\.matches\.0\.path\.value: not RE2: look-ahead/,
+    );
+    expect([await get(), await get()]).toEqual([
+      [200, 'good'],
+      // The rule's response edits apply to the proxy's own answers too.
+      [429, 'good'],
+    ]);
   });
 });

@@ -2,7 +2,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Logger } from 'pino';
 import type { AppMetrics, AppProbes } from '../../api/probe-rewrite.js';
-import type { ProxyConfig } from '../../api/proxy-config.js';
 import { createAdminServer } from './admin.js';
 import { createExposition } from './app-metrics.js';
 import { createAppProbeHandler } from './app-probes.js';
@@ -24,7 +23,7 @@ import { PolicySet } from './policy/policy-set.js';
 import { RuntimeState } from './policy/runtime-state.js';
 import { policyMetrics } from './policy-metrics.js';
 import { Pools } from './pools.js';
-import { Registry } from './registry.js';
+import { labelsOfPod, Registry } from './registry.js';
 import { Balancers } from './route-target.js';
 import { SpanExporter } from './span-exporter.js';
 import { ConnectionTracker } from './tracker.js';
@@ -60,15 +59,6 @@ const listen = (server: NetServer, port: number, host: string) =>
 
 const closeServer = (server: NetServer | Server) => new Promise<void>((r) => server.close(() => r()));
 
-/**
- * This pod's labels, as its own endpoint carries them in the config, for the policies that select
- * workloads (PeerAuthentication, AuthorizationPolicy, subsets). A pod no Service selects has none.
- */
-function ownLabels(config: ProxyConfig, ip: string): Record<string, string> {
-  for (const svc of config.services) for (const e of svc.endpoints) if (e.ip === ip) return e.labels;
-  return {};
-}
-
 /** Wires config, identity, telemetry and the three listeners together. */
 export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
   const { settings, log } = opts;
@@ -79,7 +69,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
   const config = new ConfigStore(settings.configDir, log, metrics, (c) => {
     const r = PolicySet.load(
       c,
-      { namespace: settings.pod.namespace, labels: ownLabels(c, settings.pod.ip) },
+      { namespace: settings.pod.namespace, labels: labelsOfPod(c, settings.pod.ip) },
       state,
     );
     policyMetrics(metrics).policyReloads.inc({ result: r.ok ? 'success' : 'rejected' });

@@ -106,3 +106,12 @@ export class Registry {
     return this.#workloadByIp.get(ip);
   }
 }
+
+/**
+ * A pod's labels as its own endpoint carries them in the config, for the policies that select
+ * workloads (PeerAuthentication, AuthorizationPolicy, subsets). A pod no Service selects has none.
+ */
+export function labelsOfPod(config: ProxyConfig, ip: string): Record<string, string> {
+  for (const svc of config.services) for (const e of svc.endpoints) if (e.ip === ip) return e.labels;
+  return {};
+}

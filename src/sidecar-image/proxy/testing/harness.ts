@@ -6,7 +6,9 @@ import { checkIdentity } from '../identity.js';
 import { buildTlsState, type TlsState } from '../identity-store.js';
 import { createMetrics } from '../metrics.js';
 import type { Destination } from '../original-dst.js';
-import { Registry } from '../registry.js';
+import { PolicySet } from '../policy/policy-set.js';
+import { RuntimeState } from '../policy/runtime-state.js';
+import { labelsOfPod, Registry } from '../registry.js';
 import { SpanExporter } from '../span-exporter.js';
 import { ConnectionTracker } from '../tracker.js';
 import { captureLogger } from './log.js';
@@ -18,10 +20,17 @@ export function tlsStateOf(leaf: Leaf): TlsState {
   return buildTlsState(r.identity);
 }
 
-export function registryOf(input: ProxyConfigInput): Registry {
+/**
+ * The registry a proxy at `podIp` would build from `input`, policies compiled for that pod's labels;
+ * `state` carries breakers, ejections, budgets and buckets across configs as the proxy's does.
+ */
+export function registryOf(input: ProxyConfigInput, podIp = '', state = new RuntimeState()): Registry {
   const r = parseProxyConfig(JSON.stringify(input));
   if (!r.ok) throw new Error(r.error);
-  return new Registry(r.config);
+  const workload = { namespace: r.config.namespace, labels: labelsOfPod(r.config, podIp) };
+  const p = PolicySet.load(r.config, workload, state);
+  if (!p.ok) throw new Error(p.errors.join('; '));
+  return new Registry(r.config, p.set);
 }
 
 /**
@@ -38,7 +47,9 @@ export function testContext(opts: {
   timeouts?: Partial<Timeouts>;
 }) {
   const logs = captureLogger();
-  let registry = registryOf(opts.config);
+  const podIp = opts.podIp ?? '10.0.0.5';
+  const state = new RuntimeState();
+  let registry = registryOf(opts.config, podIp, state);
   let tls = tlsStateOf(opts.leaf);
   const spans = new SpanExporter(logs.log, { 'service.name': 'test' }, 20);
   spans.setEndpoint(registry.config.telemetry.tracing.otlpEndpoint);
@@ -49,7 +60,7 @@ export function testContext(opts: {
     log: logs.log,
     tracker: new ConnectionTracker(),
     spans,
-    pod: { name: 'pod-a', namespace: 'shop', ip: opts.podIp ?? '10.0.0.5', serviceAccount: 'orders' },
+    pod: { name: 'pod-a', namespace: 'shop', ip: podIp, serviceAccount: 'orders' },
     originalDst: opts.dst,
     opaquePorts: new Set(opts.opaquePorts ?? []),
     appHost: '127.0.0.1',
@@ -59,7 +70,7 @@ export function testContext(opts: {
     ctx,
     logs,
     setConfig: (c: ProxyConfigInput) => {
-      registry = registryOf(c);
+      registry = registryOf(c, podIp, state);
     },
     setLeaf: (l: Leaf) => {
       tls = tlsStateOf(l);
