@@ -205,6 +205,8 @@ export async function runOutbound(deps: PipelineDeps, req: OutboundRequest, t: T
 
   for (let tries = 1; ; tries++) {
     if (t.gone()) return;
+    // Timers may fire a fraction early: what is left of the route timeout is no try's worth.
+    if (deadline - deps.now() < 1) return refuse(t, 504, responseFlags.upstreamRequestTimeout, resHeaders);
     const overflow = dest.breaker.startRequest();
     if (overflow !== 'none') {
       m.circuitOpen.inc({ destination_service: destLabel, limit: overflow });
