@@ -11,6 +11,7 @@ const event = (name: string) => driftEvent(pod(name), 'pod-annotation', t0);
 const plan = (events: CoreV1Event[], write?: DataPlanePlan['write']): DataPlanePlan => ({
   status: {},
   events,
+  requeueAfterMs: 60_000,
   ...(write ? { write } : {}),
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planDataPlane } from './data-plane.js';
+import { planDataPlane, rescanMs } from './data-plane.js';
 import { deployment, mesh, observed, pod, podsOf, replicaSet, statefulSet } from './testing/fixtures.js';
 
 const state = (strategy: 'Manual' | 'RollingRestart') =>
@@ -30,7 +30,7 @@ describe('planDataPlane', () => {
     });
     expect(plan.write).toBeUndefined();
     expect(plan.verdict).toBeUndefined();
-    expect(plan.requeueAfterMs).toBeUndefined();
+    expect(plan.requeueAfterMs).toBe(rescanMs);
     expect(plan.events).toHaveLength(1);
   });
 
@@ -45,6 +45,22 @@ describe('planDataPlane', () => {
     expect(plan.write?.action).toBe('restart');
     expect(plan.verdict?.type).toBe('Progressing');
     expect(plan.requeueAfterMs).toBe(5000);
+  });
+
+  it('looks again after rescanMs at most, even while a rollout keeps its pace longer', () => {
+    const paced = state('RollingRestart');
+    paced.mesh = mesh({ strategy: 'RollingRestart', pace: '10m' });
+    paced.deployments = [
+      deployment('a'),
+      deployment('z', {
+        restartedFor: '0.2.0',
+        restartedAt: paced.now.toISOString(),
+        availableAt: paced.now.toISOString(),
+      }),
+    ];
+    const plan = planDataPlane(paced);
+    expect(plan.verdict?.reason).toBe('RolloutPace');
+    expect(plan.requeueAfterMs).toBe(rescanMs);
   });
 
   it('is deterministic: the same objects in any order give the same bytes', () => {
@@ -65,6 +81,7 @@ describe('planDataPlane', () => {
     expect(planDataPlane(observed({ mesh: mesh({ strategy: 'RollingRestart' }) }))).toEqual({
       status: { outdatedPods: { count: 0 }, injectionDrift: { count: 0 } },
       events: [],
+      requeueAfterMs: rescanMs,
     });
   });
 });

@@ -65,9 +65,15 @@ export interface DataPlanePlan {
   /** One Warning event per drifting pod; names derive from the pod's UID, so each is recorded once. */
   events: CoreV1Event[];
   verdict?: DataPlaneVerdict;
-  /** Plan again after this long (waiting for a workload, the pace, or a timeout to fall due). */
-  requeueAfterMs?: number;
+  /**
+   * Plan again after this long: sooner while a rollout waits for a workload, its pace or its timeout,
+   * else after rescanMs, because pods and workloads are not watched for this plan.
+   */
+  requeueAfterMs: number;
 }
+
+/** Drift and outdated pods are looked for again this often when no rollout step is due sooner. */
+export const rescanMs = 60_000;
 
 /**
  * The data plane's desired state from observed state alone: outdated pods, injection drift, and for
@@ -88,6 +94,6 @@ export function planDataPlane(observed: DataPlaneObserved): DataPlanePlan {
     events: drift.events,
     ...(rollout?.write ? { write: rollout.write } : {}),
     ...(rollout?.verdict ? { verdict: rollout.verdict } : {}),
-    ...(rollout?.requeueAfterMs !== undefined ? { requeueAfterMs: rollout.requeueAfterMs } : {}),
+    requeueAfterMs: Math.min(rollout?.requeueAfterMs ?? rescanMs, rescanMs),
   };
 }
