@@ -120,9 +120,14 @@ export function createService(opts: ServiceOptions, upstreamBase?: string): http
           headers: propagated(req.headers),
           signal: AbortSignal.timeout(10_000),
         });
-        const body = (await upstream.json()) as Reply;
-        // The upstream's failure is ours: the caller sees the status it caused.
-        send(res, upstream.ok ? 200 : upstream.status, { ...me, upstream: body });
+        const body = (await upstream.json().catch(() => ({}))) as Reply;
+        if (upstream.ok) return send(res, 200, { ...me, upstream: body });
+        // As an app would: a failed dependency (a 5xx, or a 403 from the mesh's authorization) is a 502 of ours.
+        send(res, 502, {
+          ...me,
+          upstream: body,
+          error: `upstream ${opts.upstream} answered ${upstream.status}`,
+        });
       } catch (err) {
         send(res, 502, { ...me, error: `upstream ${opts.upstream}: ${String(err)}` });
       }

@@ -76,7 +76,22 @@ export async function uninstallTrellis(
     kubectl(kubeconfig, ['delete', '--ignore-not-found', '--wait=true', '--timeout=60s', ...args]).catch(
       (err: unknown) => log(String(err)),
     );
-  await del(['meshconfig', 'default']);
+  try {
+    // The operator's uninstall finalizer removes what it installed; it needs the operator running.
+    await kubectl(kubeconfig, ['delete', 'meshconfig', 'default', '--ignore-not-found', '--timeout=90s'], {
+      timeoutMs: 100_000,
+    });
+  } catch (err) {
+    log(`MeshConfig default not removed by the operator (${String(err)}); dropping its finalizers`);
+    await kubectl(kubeconfig, [
+      'patch',
+      'meshconfig',
+      'default',
+      '--type=merge',
+      '-p',
+      '{"metadata":{"finalizers":null}}',
+    ]).catch((e: unknown) => log(String(e)));
+  }
   await del(['mutatingwebhookconfiguration', injector.webhookConfiguration]);
   await del(['-n', controlPlaneNamespace, 'deployment', 'trellis-operator', injector.deployment]);
 }
