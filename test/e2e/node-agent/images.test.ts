@@ -58,7 +58,7 @@ describe('resolveImage', () => {
 
 describe('the sample images', () => {
   it('each run a program this checkout has', () => {
-    for (const image of ['frontend', 'orders', 'payments', 'flaky', 'tcp-echo', 'loadgen'].map(
+    for (const image of ['frontend', 'orders', 'payments', 'flaky', 'tcp-echo', 'loadgen', 'wire-tap'].map(
       (n) => `trellis-e2e/${n}:1.0`,
     ))
       expect(pullError(image, undefined, undefined, existsSync), image).toBeUndefined();

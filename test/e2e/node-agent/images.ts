@@ -57,6 +57,7 @@ export const images: Record<string, ImageEntry> = {
   'trellis-e2e/flaky': app('test/e2e/apps/flaky.ts'),
   'trellis-e2e/tcp-echo': app('test/e2e/apps/tcp-echo.ts'),
   'trellis-e2e/loadgen': app('test/e2e/apps/loadgen.ts'),
+  'trellis-e2e/wire-tap': app('test/e2e/apps/wire-tap.ts'),
 };
 
 /** `registry/repo:tag@sha256:…` → `registry/repo`; a `docker.io/` or `docker.io/library/` prefix dropped. */
