@@ -49,7 +49,8 @@ export class DataPlaneReconciler {
         plan.write.action === 'restart' ? 'restarting workload for the upgrade' : 'workload available',
       );
     }
-    if (plan.verdict?.type === 'Degraded') logger.warn({ reason: plan.verdict.reason }, plan.verdict.message);
+    // Debug only: a paused rollout is planned every few seconds, and the Degraded condition says it once.
+    if (plan.verdict) logger.debug({ verdict: plan.verdict }, 'data-plane verdict');
     await applyDataPlane(this.#writer, plan, this.#recorded);
     return plan;
   }
