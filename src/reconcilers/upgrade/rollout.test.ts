@@ -82,6 +82,29 @@ describe('planRollout', () => {
     expect(planRollout(afterRestartOfA(false, at(10)))).toEqual(plan);
   });
 
+  it('resumes mid-rollout from the workloads alone (failover): waits for the one in flight, restarts none', () => {
+    const plan = planRollout(
+      observed({
+        mesh: rolling(),
+        now: at(100),
+        pods: [
+          ...podsOf('Deployment', 'a', '0.2.0'),
+          ...podsOf('Deployment', 'b', '0.1.0'),
+          ...podsOf('Deployment', 'c', '0.1.0'),
+        ],
+        replicaSets: [...rs, replicaSet('c-abc', 'c')],
+        deployments: [
+          deployment('c'),
+          deployment('b', { restartedFor: '0.2.0', restartedAt: iso(60), available: false }),
+          deployment('a', { restartedFor: '0.2.0', restartedAt: iso(0), availableAt: iso(20) }),
+        ],
+      }),
+    );
+    expect(plan.write).toBeUndefined();
+    expect(plan.rollout).toEqual({ total: 3, restarted: 1, current: B });
+    expect(plan.verdict?.reason).toBe('WaitingForWorkload');
+  });
+
   it('requeues no later than the timeout falls due', () => {
     expect(planRollout(afterRestartOfA(false, at(298))).requeueAfterMs).toBe(2000);
   });
