@@ -45,7 +45,8 @@ describe('h2c through a proxy pair', () => {
       req.on('error', reject);
       req.end();
     });
-    expect([headers[':status'], headers['x-trellis-response-flags']]).toEqual([503, 'UF']);
+    // After the default policy's two retries on connect failure.
+    expect([headers[':status'], headers['x-trellis-response-flags']]).toEqual([503, 'UF,URX']);
   });
 
   it('proxies concurrent h2c streams per request over one peer connection, gRPC trailers included', async () => {

@@ -1,8 +1,11 @@
 import { type Agent, createServer, request } from 'node:http';
+import { createServer as h2server } from 'node:http2';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProxyConfigInput } from '../../api/proxy-config.js';
 import type { TrafficPoliciesInput } from '../../api/proxy-config-policies.js';
+import { H2Sessions } from './h2-forward.js';
+import { createInboundH2 } from './h2-inbound.js';
 import { createInboundHttp } from './http-inbound.js';
 import { createInboundServer } from './inbound.js';
 import { connectMtls } from './mtls.js';
@@ -71,11 +74,17 @@ async function server(policies: TrafficPoliciesInput, extra: Partial<ProxyConfig
     timeouts: { detectMs: 200 },
   });
   const pools = new Pools(t.ctx);
-  const inbound = createInboundServer(t.ctx, createInboundHttp(t.ctx, pools));
+  const sessions = new H2Sessions(t.ctx);
+  const inbound = createInboundServer(
+    t.ctx,
+    createInboundHttp(t.ctx, pools),
+    createInboundH2(t.ctx, sessions),
+  );
   await new Promise<void>((r) => inbound.listen(0, podIp, r));
   const port = (inbound.address() as { port: number }).port;
   closers.push(() => {
     pools.destroy();
+    sessions.destroy();
     inbound.close();
     app.closeAllConnections();
     app.close();
@@ -254,5 +263,34 @@ describe('inbound traffic policy through a real proxy', () => {
     expect(refused).toBe(true);
     const reasons = (await s.t.ctx.metrics.connectionsRefused.get()).values.map((v) => v.labels.reason);
     expect(reasons).toEqual(['plaintext_in_strict']);
+  });
+
+  it('authorizes HTTP/2 streams per request the same way', async () => {
+    const s = await server({ authorization });
+    const app = h2server();
+    app.on('stream', (stream) => {
+      stream.respond({ ':status': 200 });
+      stream.end('h2 app');
+    });
+    s.target.port = await new Promise<number>((r) =>
+      app.listen(0, '127.0.0.1', () => r((app.address() as { port: number }).port)),
+    );
+    closers.push(() => app.close());
+    const status = (id: string, path: string) => {
+      const caller = testContext({ config: testConfig(), leaf: issueLeaf(s.ca, id), dst: () => undefined });
+      const sessions = new H2Sessions(caller.ctx);
+      closers.push(() => sessions.destroy());
+      const session = sessions.for({ host: podIp, port: s.port, identity: ids.server });
+      return new Promise<[unknown, unknown]>((resolve, reject) => {
+        const req = session.request({ ':path': path });
+        req.on('response', (h) => resolve([h[':status'], h['x-trellis-response-flags']]));
+        req.on('error', reject);
+        req.resume();
+        req.end();
+      });
+    };
+    expect(await status(ids.frontend, '/')).toEqual([200, undefined]);
+    expect(await status(ids.admin, '/secret')).toEqual([403, 'RBAC']);
+    expect(await status(ids.other, '/')).toEqual([403, 'RBAC']);
   });
 });

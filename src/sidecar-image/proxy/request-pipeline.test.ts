@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { connect as h2connect, createServer as h2server } from 'node:http2';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TrafficPoliciesInput } from '../../api/proxy-config-policies.js';
 import { defaultConnectionPool } from './policy/defaults.js';
@@ -424,5 +425,56 @@ describe('outbound traffic policy through a real proxy', () => {
     expect(bodies).toEqual([1000, 1000, 100_000]);
     const stopped = await c.counter('trellis_retries_stopped_total');
     expect(stopped.map((v) => [v.labels.reason, v.value])).toEqual([['body', 1]]);
+  });
+});
+
+describe('HTTP/2 (gRPC) through the same pipeline', () => {
+  it('retries a trailers-only gRPC UNAVAILABLE on another try and relays the good answer with its trailers', async () => {
+    const app = h2server();
+    let streams = 0;
+    app.on('stream', (stream) => {
+      streams++;
+      if (streams === 1) {
+        stream.respond(
+          { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '14' },
+          { endStream: true },
+        );
+        return;
+      }
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end('reply');
+    });
+    await new Promise<void>((r) => app.listen(0, '127.0.0.3', r));
+    closers.push(() => app.close());
+    const port = (app.address() as { port: number }).port;
+    const c = await startClient({
+      config: {
+        services: [
+          webService([{ ip: '127.0.0.3', ports: { http: port }, ready: true, workload: 'grpc', labels: {} }]),
+        ],
+      },
+      dst,
+    });
+    closers.push(c.close);
+    const client = h2connect(`http://127.0.0.1:${c.port}`);
+    closers.push(() => client.close());
+    const got = await new Promise<{ status: unknown; body: string; trailer: unknown }>((resolve, reject) => {
+      const req = client.request({
+        ':path': '/pkg.Svc/Call',
+        ':method': 'POST',
+        'content-type': 'application/grpc',
+      });
+      let status: unknown;
+      let body = '';
+      req.on('response', (h) => (status = h[':status']));
+      req.on('data', (d: Buffer) => (body += d));
+      req.on('trailers', (t) => resolve({ status, body, trailer: t['grpc-status'] }));
+      req.on('error', reject);
+      req.end('request');
+    });
+    expect(got).toEqual({ status: 200, body: 'reply', trailer: '0' });
+    expect(streams).toBe(2);
+    expect((await c.counter('trellis_retries_total')).map((v) => v.value)).toEqual([1]);
   });
 });

@@ -2,6 +2,8 @@ import { Agent, createServer, type IncomingHttpHeaders, type RequestListener, re
 import type { ProxyConfigInput } from '../../../api/proxy-config.js';
 import type { TrafficPoliciesInput } from '../../../api/proxy-config-policies.js';
 import { Balancer } from '../balancer.js';
+import { H2Sessions } from '../h2-forward.js';
+import { createOutboundH2 } from '../h2-outbound.js';
 import { createOutboundHttp } from '../http-outbound.js';
 import { createOutboundServer } from '../outbound.js';
 import { Pools } from '../pools.js';
@@ -66,10 +68,12 @@ export async function startClient(opts: {
   });
   const balancers = new Balancers(() => new Balancer());
   const pools = new Pools(client.ctx);
+  const sessions = new H2Sessions(client.ctx);
   const outbound = createOutboundServer(
     client.ctx,
     balancers,
     createOutboundHttp(client.ctx, balancers, pools, undefined, opts.random),
+    createOutboundH2(client.ctx, balancers, sessions, undefined, opts.random),
   );
   const port = await listen(outbound);
   return {
@@ -80,6 +84,7 @@ export async function startClient(opts: {
       (await client.ctx.metrics.registry.getSingleMetric(name)?.get())?.values ?? [],
     close: () => {
       pools.destroy();
+      sessions.destroy();
       outbound.close();
     },
   };
