@@ -30,10 +30,14 @@ describe('registered controllers', () => {
     expect(build).not.toThrow();
   });
 
-  it('are the proxy-config and identity reconcilers, watching the whole cluster', () => {
+  it('are the install, proxy-config and identity reconcilers; only install watches namespaces, its own two', () => {
     const setups = controllers.map((c) => c.setup(fakeContext().context));
-    expect(setups.map((s) => s.reconciler.name)).toEqual(['proxy-config', 'identity']);
-    const namespaces = setups.flatMap((s) => s.watches.map((w) => w.resource.namespace));
+    expect(setups.map((s) => s.reconciler.name)).toEqual(['install', 'proxy-config', 'identity']);
+    const namespaces = setups.flatMap((s) =>
+      s.reconciler.name === 'install' ? [] : s.watches.map((w) => w.resource.namespace),
+    );
     expect(namespaces.every((n) => n === undefined)).toBe(true);
+    const install = setups[0]?.watches.map((w) => w.resource.namespace) ?? [];
+    expect(new Set(install)).toEqual(new Set([undefined, 'trellis-system', 'cert-manager']));
   });
 });

@@ -18,9 +18,10 @@ import { installController } from '../../src/operator/controllers/install.js';
 import { startOperator } from '../../src/operator/operator.js';
 import { type InstallApi, kubeInstallApi } from '../../src/reconcilers/install/api.js';
 import type { InstallRef } from '../../src/reconcilers/install/object.js';
-import { InstallReconciler } from '../../src/reconcilers/install/reconciler.js';
+import { type DataPlaneStep, InstallReconciler } from '../../src/reconcilers/install/reconciler.js';
 import { type InstallTarget, installNames } from '../../src/reconcilers/install/target.js';
 import { uninstallFinalizer, uninstallOrder } from '../../src/reconcilers/install/uninstall.js';
+import { DataPlaneReconciler } from '../../src/reconcilers/upgrade/reconcile.js';
 import { apiMessage, apiStatus, eventually, type Kube, rawRequest } from '../support/kube.js';
 import { test } from '../support/namespace.js';
 
@@ -107,7 +108,13 @@ type Condition = {
 };
 type MeshConfigJson = KubernetesObject & {
   metadata: { generation: number; uid: string; finalizers?: string[]; resourceVersion: string };
-  status?: { observedGeneration?: number; installedVersion?: string; conditions?: Condition[] };
+  status?: {
+    observedGeneration?: number;
+    installedVersion?: string;
+    conditions?: Condition[];
+    outdatedPods?: { count: number };
+    injectionDrift?: { count: number };
+  };
 };
 
 const condition = (mesh: MeshConfigJson, type: string) =>
@@ -200,10 +207,13 @@ describe('install reconciler against the real control plane', () => {
       TRELLIS_OPERATOR_PORT: '0',
       TRELLIS_OPERATOR_SHUTDOWN_GRACE_MS: '5000',
     });
+    // The data-plane step too, confined to the test's namespace (other tests' pods are not ours).
+    const upgrade = new DataPlaneReconciler({ kc: k.kc, logger, namespace: ns });
+    const dataPlane: DataPlaneStep = (m, v) => upgrade.reconcile(m, v);
     const run = () =>
       startOperator({
         kc: k.kc,
-        controllers: [installController({ target, api: () => recording })],
+        controllers: [installController({ target, api: () => recording, dataPlane: () => dataPlane })],
         config,
         logger,
       });
@@ -222,6 +232,8 @@ describe('install reconciler against the real control plane', () => {
       expect(ready.metadata.finalizers).toContain(uninstallFinalizer);
       expect(ready.status?.observedGeneration).toBe(ready.metadata.generation);
       expect(ready.status?.installedVersion).toBe('0.1.0');
+      // The data-plane step's report, merged into the same status: no meshed pod here is outdated.
+      expect(ready.status).toMatchObject({ outdatedPods: { count: 0 }, injectionDrift: { count: 0 } });
       expect(
         ready.status?.conditions?.map((c) => [c.type, c.status, c.reason, c.observedGeneration]),
       ).toEqual([
@@ -272,7 +284,7 @@ describe('install reconciler against the real control plane', () => {
       const refs = uninstallOrder(target);
       const before = await resourceVersions(api, refs);
       const meshBefore = (await mesh.read()).metadata.resourceVersion;
-      await new InstallReconciler(api, target).reconcile(
+      await new InstallReconciler(api, target, { dataPlane }).reconcile(
         { name: meshConfigName },
         new AbortController().signal,
       );

@@ -1,22 +1,38 @@
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
 import { meshConfigName } from '../../api/crds/index.js';
 import { apiVersion } from '../../api/names.js';
 import { type InstallApi, kubeInstallApi } from '../../reconcilers/install/api.js';
-import { InstallReconciler, type InstallReconcilerOptions } from '../../reconcilers/install/reconciler.js';
+import {
+  type DataPlaneStep,
+  InstallReconciler,
+  type InstallReconcilerOptions,
+} from '../../reconcilers/install/reconciler.js';
 import {
   defaultInstallTarget,
   type InstallTarget,
   installSelector,
 } from '../../reconcilers/install/target.js';
+import { DataPlaneReconciler } from '../../reconcilers/upgrade/reconcile.js';
 import { type Controller, watch } from '../controller.js';
 import type { Resource } from '../resource.js';
 
-export interface InstallControllerOptions extends Omit<InstallReconcilerOptions, 'logger'> {
+export interface InstallControllerOptions extends Omit<InstallReconcilerOptions, 'logger' | 'dataPlane'> {
   /** Where the install goes; the operator's own (trellis-system, cert-manager) when absent. */
   target?: InstallTarget;
   /** The API server's when absent; unit tests pass a fake. */
   api?: (kc: KubeConfig, target: InstallTarget) => InstallApi;
+  /**
+   * The data-plane upgrade step, made once per operator process (it remembers the drift events it
+   * recorded); the whole cluster's DataPlaneReconciler when absent.
+   */
+  dataPlane?: (kc: KubeConfig, logger: Logger) => DataPlaneStep;
 }
+
+const clusterDataPlane = (kc: KubeConfig, logger: Logger): DataPlaneStep => {
+  const reconciler = new DataPlaneReconciler({ kc, logger });
+  return (mesh, installedVersion) => reconciler.reconcile(mesh, installedVersion);
+};
 
 /**
  * The MeshConfig and everything the install made, watched so that a change to any of them (a spec
@@ -59,15 +75,19 @@ export function installResources(target: InstallTarget): Resource[] {
 /** The install/upgrade controller: one key, the MeshConfig `default`. */
 export function installController(options: InstallControllerOptions = {}): Controller {
   const target = options.target ?? defaultInstallTarget;
+  let dataPlane: DataPlaneStep | undefined;
   return {
     // One key: a second worker would only ever wait.
     workers: 1,
     setup(context) {
       const key = [{ name: meshConfigName }];
+      const logger = context.logger.child({ controller: 'install' });
+      dataPlane ??= (options.dataPlane ?? clusterDataPlane)(context.kc, logger);
       return {
         reconciler: new InstallReconciler((options.api ?? kubeInstallApi)(context.kc, target), target, {
           ...options,
-          logger: context.logger.child({ controller: 'install' }),
+          dataPlane,
+          logger,
         }),
         watches: installResources(target).map((r) => watch(r, () => key)),
       };

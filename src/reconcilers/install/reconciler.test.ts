@@ -136,26 +136,60 @@ describe('InstallReconciler', () => {
     expect(api.statuses.at(-1)?.installedVersion).toBe('0.2.0');
   });
 
-  it('hands the data-plane step what is installed and merges what it reports', async () => {
-    const api = new FakeInstallApi(rawMeshConfig({ version: '0.1.0' }));
-    const seen: Array<string | undefined> = [];
+  it('runs the data-plane step once a version is installed and merges what it reports into the one status', async () => {
+    const api = new FakeInstallApi(
+      rawMeshConfig({ version: '0.1.0', upgrade: { strategy: 'RollingRestart' } }),
+    );
+    const seen: string[] = [];
     const reconciler = new InstallReconciler(api, target, {
       now,
-      dataPlane: async ({ installedVersion }) => {
-        seen.push(installedVersion);
+      dataPlane: async (mesh, installedVersion) => {
+        seen.push(`${mesh.spec.upgrade.strategy} ${installedVersion}`);
         return {
-          fields: { injectionDrift: { count: 2 } },
-          degraded: { status: 'True', reason: 'InjectionDrift', message: '2 pods run without a sidecar' },
+          status: { injectionDrift: { count: 2 }, rollout: { total: 3, restarted: 1 } },
+          verdict: { type: 'Progressing', reason: 'RollingRestart', message: 'restarting shop/web' },
           requeueAfterMs: 30_000,
         };
       },
     });
     await reconciler.reconcile(key, signal());
+    expect(seen).toEqual([]);
     settle(api);
     expect(await reconciler.reconcile(key, signal())).toEqual({ requeueAfterMs: 30_000 });
-    expect(seen).toEqual([undefined, '0.1.0']);
-    expect(api.statuses.at(-1)?.injectionDrift).toEqual({ count: 2 });
-    expect(conditions(api)).toContain('Degraded=True/InjectionDrift');
+    expect(seen).toEqual(['RollingRestart 0.1.0']);
+    expect(api.statuses.at(-1)).toMatchObject({
+      installedVersion: '0.1.0',
+      injectionDrift: { count: 2 },
+      rollout: { total: 3, restarted: 1 },
+    });
+    expect(conditions(api)).toEqual([
+      'Ready=True/Installed',
+      'Progressing=True/RollingRestart',
+      'Degraded=False/AsExpected',
+    ]);
+  });
+
+  it('reports a failing data-plane step as Degraded, keeps its last fields, and throws for a retry', async () => {
+    const api = new FakeInstallApi(rawMeshConfig({ version: '0.1.0' }));
+    let fail = false;
+    const reconciler = new InstallReconciler(api, target, {
+      now,
+      dataPlane: async () => {
+        if (fail) throw new Error('pods is forbidden');
+        return { status: { outdatedPods: { count: 4 } }, requeueAfterMs: 60_000 };
+      },
+    });
+    await reconciler.reconcile(key, signal());
+    settle(api);
+    await reconciler.reconcile(key, signal());
+    fail = true;
+    await expect(reconciler.reconcile(key, signal())).rejects.toThrow('pods is forbidden');
+    expect(api.statuses.at(-1)?.outdatedPods).toEqual({ count: 4 });
+    expect(api.statuses.at(-1)?.conditions?.find((c) => c.type === 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'DataPlaneFailed',
+      message: 'pods is forbidden',
+    });
   });
 
   it('uninstalls a deleted MeshConfig: the webhook first, then the rest, then releases the finalizer', async () => {

@@ -1,13 +1,17 @@
 import type { V1Deployment, V1MutatingWebhookConfiguration } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import {
+  type MeshConfig,
   type MeshConfigSpec,
+  type MeshConfigStatus,
   meshConfigName,
   meshConfigSpec,
   meshConfigStatus,
 } from '../../api/crds/index.js';
+import { apiVersion } from '../../api/names.js';
 import type { ObjectKey, ReconcileResult, Reconciler } from '../../operator/reconciler.js';
 import type { Verdict } from '../policies/outcome.js';
+import type { DataPlanePlan } from '../upgrade/data-plane.js';
 import { ApplyConflict, type InstallApi, type RawMeshConfig } from './api.js';
 import { desiredInstall } from './desired.js';
 import { describeObject, refOf } from './object.js';
@@ -24,18 +28,18 @@ import { type InstallTarget, installNames } from './target.js';
 import { uninstallFinalizer, uninstallOrder } from './uninstall.js';
 import { controlPlaneImageFor } from './version.js';
 
-/** What the data-plane upgrade step (src/reconcilers/upgrade/) is handed after the install step. */
-export interface DataPlaneInput {
-  spec: MeshConfigSpec;
-  /** The control-plane version installed now (after this reconcile's observation), if any. */
-  installedVersion: string | undefined;
-  previous: ReturnType<typeof meshConfigStatus.parse> | undefined;
-  signal: AbortSignal;
-}
-export type DataPlaneStep = (input: DataPlaneInput) => Promise<DataPlaneStatus & { requeueAfterMs?: number }>;
+/**
+ * The data-plane upgrade step (src/reconcilers/upgrade/, DataPlaneReconciler.reconcile): run after the
+ * install step once a control-plane version is installed; its status fields and verdict are merged
+ * into the one status write, its requeue becomes ours.
+ */
+export type DataPlaneStep = (
+  mesh: MeshConfig,
+  installedVersion: string,
+) => Promise<Pick<DataPlanePlan, 'status' | 'verdict' | 'requeueAfterMs'>>;
 
 export interface InstallReconcilerOptions {
-  /** The upgrade step run after a successful install step; its status is merged into ours. */
+  /** The data-plane step; absent, the status carries no data-plane fields. */
   dataPlane?: DataPlaneStep;
   /** How soon a field conflict is looked at again when nothing else changes. */
   conflictRecheckMs?: number;
@@ -119,8 +123,8 @@ export class InstallReconciler implements Reconciler {
     const done = version !== undefined && rolledOut(observed.deployment, controlPlaneImageFor(version));
     const installedVersion = done ? version : previous?.installedVersion;
     const dataPlane =
-      parsed.success && desired.ok && this.options.dataPlane
-        ? await this.options.dataPlane({ spec: parsed.data, installedVersion, previous, signal })
+      parsed.success && desired.ok && installedVersion !== undefined
+        ? await this.dataPlane(raw, parsed.data, previous, installedVersion)
         : undefined;
     const status = installStatus({
       generation: raw.metadata.generation ?? 0,
@@ -142,9 +146,62 @@ export class InstallReconciler implements Reconciler {
     }
     // Retried with backoff by the queue; the status already says what failed.
     if (failures.length > 0) throw new Error(`install incomplete: ${failures.join('; ')}`);
+    if (dataPlane?.error) throw dataPlane.error;
     if (problem?.reason === 'FieldConflict')
       return { requeueAfterMs: this.options.conflictRecheckMs ?? 60_000 };
     return dataPlane?.requeueAfterMs !== undefined ? { requeueAfterMs: dataPlane.requeueAfterMs } : undefined;
+  }
+
+  /**
+   * The data-plane step's part of the status. It fails on its own terms (a list refused, a restart not
+   * written): that is Degraded with its message, and the error goes on to the queue's backoff.
+   */
+  private async dataPlane(
+    raw: RawMeshConfig,
+    spec: MeshConfigSpec,
+    previous: MeshConfigStatus | undefined,
+    installedVersion: string,
+  ): Promise<(DataPlaneStatus & { requeueAfterMs?: number; error?: Error }) | undefined> {
+    const step = this.options.dataPlane;
+    if (!step) return undefined;
+    // The upgrade step reads the spec only; it is handed the MeshConfig in the shape it types.
+    const mesh: MeshConfig = {
+      apiVersion,
+      kind: 'MeshConfig',
+      metadata: {
+        name: raw.metadata.name,
+        ...(raw.metadata.uid ? { uid: raw.metadata.uid } : {}),
+        ...(raw.metadata.generation !== undefined ? { generation: raw.metadata.generation } : {}),
+      },
+      spec,
+      ...(previous ? { status: previous } : {}),
+    };
+    try {
+      const plan = await step(mesh, installedVersion);
+      const verdict = plan.verdict && {
+        status: 'True' as const,
+        reason: plan.verdict.reason,
+        message: plan.verdict.message,
+      };
+      return {
+        fields: plan.status,
+        ...(plan.verdict?.type === 'Progressing' ? { progressing: verdict } : {}),
+        ...(plan.verdict?.type === 'Degraded' ? { degraded: verdict } : {}),
+        requeueAfterMs: plan.requeueAfterMs,
+      };
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      return {
+        // What it last reported stays until it can report again.
+        fields: {
+          ...(previous?.outdatedPods ? { outdatedPods: previous.outdatedPods } : {}),
+          ...(previous?.injectionDrift ? { injectionDrift: previous.injectionDrift } : {}),
+          ...(previous?.rollout ? { rollout: previous.rollout } : {}),
+        },
+        degraded: { status: 'True', reason: 'DataPlaneFailed', message: error.message },
+        error,
+      };
+    }
   }
 
   private async observe(): Promise<ObservedInstall> {
