@@ -1,0 +1,527 @@
+import type { Duplex } from 'node:stream';
+import {
+  type BodyLimits,
+  BodyReader,
+  defaultBodyLimits,
+  keepsAlive,
+  requestFraming,
+  responseFraming,
+} from './body.js';
+import {
+  defaultHeadLimits,
+  endToEndFields,
+  type HeadLimits,
+  listTokens,
+  parseRequestHead,
+  parseResponseHead,
+  type RequestHead,
+  type ResponseHead,
+  requestHeadBytes,
+  responseHeadBytes,
+} from './head.js';
+import type { H1Upstream } from './pool.js';
+
+export interface H1Limits extends HeadLimits, BodyLimits {
+  /** A request head must be complete this long after its first byte (slowloris guard): 408. */
+  headersTimeoutMs: number;
+  /** A kept-alive client connection idle this long between requests is closed. */
+  keepAliveTimeoutMs: number;
+}
+
+export const defaultH1Limits: H1Limits = {
+  ...defaultHeadLimits,
+  ...defaultBodyLimits,
+  headersTimeoutMs: 15_000,
+  keepAliveTimeoutMs: 60_000,
+};
+
+/** One finished request/response, for metrics and access logs. */
+export interface H1Exchange {
+  request: RequestHead;
+  /** 0 when no response head reached the client. */
+  status: number;
+  /** Body bytes as they crossed the proxy (chunk framing included). */
+  requestBytes: number;
+  responseBytes: number;
+  /** Envoy-style: '-' ok, UF upstream connect failure, UC upstream reset, DC client went away. */
+  flag: string;
+  startedMs: number;
+}
+
+export interface H1Handlers {
+  /** A connection towards this request's destination (pooled by the caller). */
+  acquire: (head: RequestHead) => Promise<H1Upstream>;
+  /** The connection back after an exchange; not reusable means the caller closes it. */
+  release: (up: H1Upstream, reusable: boolean) => void;
+  /** The fields sent upstream; by default the request's end-to-end fields. */
+  requestFields?: (head: RequestHead) => string[];
+  /** The fields sent to the client; by default the response's end-to-end fields. */
+  responseFields?: (head: ResponseHead, request: RequestHead) => string[];
+  onExchange?: (e: H1Exchange) => void;
+  /** A refused request head (400, 408, 431, 501), before anything went upstream. */
+  onClientError?: (status: number, reason: string) => void;
+  /** Upgrade and CONNECT requests are handed over with the bytes already read; without this, 501. */
+  onUpgrade?: (head: RequestHead, client: Duplex, rest: Buffer) => void;
+  /** True while draining: each response then carries Connection: close. */
+  draining?: () => boolean;
+}
+
+const statusText: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+};
+const safe = new Set(['GET', 'HEAD', 'OPTIONS']);
+const empty = Buffer.alloc(0);
+
+/**
+ * Serves HTTP/1.1 on one client connection, forwarding each request to an upstream connection
+ * and the response back. Bodies are moved as the bytes that arrived (no parse into a stream of
+ * objects, no re-encoding); heads are parsed, rewritten and serialised once. One exchange at a
+ * time: pipelined requests wait, already read, until the response before them is complete.
+ */
+export function serveH1(client: Duplex, handlers: H1Handlers, limits: H1Limits = defaultH1Limits): void {
+  new H1Connection(client, handlers, limits).start();
+}
+
+class H1Connection {
+  #buf: Buffer = empty;
+  #phase: 'head' | 'busy' | 'closed' = 'head';
+  #timer: NodeJS.Timeout | undefined;
+  #timerKind: 'idle' | 'head' | undefined;
+  #exchange: Exchange | undefined;
+  #ended = false;
+  readonly #on = {
+    data: (chunk: Buffer) => this.#onData(chunk),
+    end: () => this.#onEnd(),
+    close: () => this.#onClose(),
+    error: () => this.client.destroy(),
+  };
+
+  constructor(
+    readonly client: Duplex,
+    readonly handlers: H1Handlers,
+    readonly limits: H1Limits,
+  ) {}
+
+  start(): void {
+    const c = this.client;
+    c.on('data', this.#on.data)
+      .on('end', this.#on.end)
+      .on('close', this.#on.close)
+      .on('error', this.#on.error);
+    this.#arm();
+    c.resume();
+  }
+
+  #onData(chunk: Buffer): void {
+    const ex = this.#exchange;
+    if (ex?.requestOpen) {
+      this.keep(ex.requestBody(chunk));
+      return;
+    }
+    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+    if (this.#phase === 'head') this.#tryHead();
+    // Pipelined bytes beyond one head's worth wait with the socket paused.
+    else if (this.#buf.length > this.limits.maxHeadBytes) this.client.pause();
+  }
+
+  /** Idle timer between requests (close quietly), head timer once a head has begun (408). */
+  #arm(): void {
+    const kind = this.#phase !== 'head' ? undefined : this.#buf.length === 0 ? 'idle' : 'head';
+    if (kind === this.#timerKind) return;
+    clearTimeout(this.#timer);
+    this.#timerKind = kind;
+    if (kind === 'idle') this.#timer = setTimeout(() => this.close(), this.limits.keepAliveTimeoutMs);
+    else if (kind === 'head')
+      this.#timer = setTimeout(
+        () => this.refuse(408, 'request head timed out'),
+        this.limits.headersTimeoutMs,
+      );
+    this.#timer?.unref();
+  }
+
+  #tryHead(): void {
+    const r = parseRequestHead(this.#buf, this.limits);
+    if (r.kind === 'incomplete') {
+      this.#arm();
+      return;
+    }
+    if (r.kind === 'error') {
+      this.refuse(r.status, r.reason);
+      return;
+    }
+    const head = r.head;
+    const rest = this.#buf.subarray(r.length);
+    const upgrade = head.method === 'CONNECT' || listTokens(head.headers, 'connection').includes('upgrade');
+    if (upgrade) {
+      if (!this.handlers.onUpgrade) {
+        this.refuse(501, 'upgrade not supported here');
+        return;
+      }
+      this.#detach();
+      this.handlers.onUpgrade(head, this.client, rest);
+      return;
+    }
+    const framing = requestFraming(head);
+    if (framing.kind === 'error') {
+      this.refuse(framing.status, framing.reason);
+      return;
+    }
+    this.#phase = 'busy';
+    this.#buf = empty;
+    this.#arm();
+    this.#exchange = new Exchange(this, head, new BodyReader(framing, this.limits), rest);
+    this.#exchange.begin();
+  }
+
+  /** Called by the exchange once its response is complete. */
+  next(keepOpen: boolean): void {
+    this.#exchange = undefined;
+    if (!keepOpen || this.#ended || this.handlers.draining?.()) {
+      this.close();
+      return;
+    }
+    this.#phase = 'head';
+    this.client.resume();
+    if (this.#buf.length > 0) this.#tryHead();
+    else this.#arm();
+  }
+
+  /** Bytes read past a request's body: the start of the next, pipelined request. */
+  keep(rest: Buffer): void {
+    if (rest.length > 0) this.#buf = this.#buf.length === 0 ? rest : Buffer.concat([rest, this.#buf]);
+  }
+
+  refuse(status: number, reason: string): void {
+    this.handlers.onClientError?.(status, reason);
+    this.respond(status);
+    this.close();
+  }
+
+  /** A local answer with no body; the connection closes after it. */
+  respond(status: number, flag?: string): void {
+    if (!this.client.writable) return;
+    const extra = flag ? `x-trellis-response-flags: ${flag}\r\n` : '';
+    this.client.write(
+      `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\nConnection: close\r\n${extra}Content-Length: 0\r\n\r\n`,
+    );
+  }
+
+  close(): void {
+    if (this.#phase === 'closed') return;
+    this.#phase = 'closed';
+    this.#exchange = undefined;
+    clearTimeout(this.#timer);
+    this.client.end();
+    // A client that never reads its answer must not hold the socket forever.
+    setTimeout(() => this.client.destroy(), 5_000).unref();
+  }
+
+  /** Hands the socket over (upgrades): only this engine's own listeners come off. */
+  #detach(): void {
+    this.#phase = 'closed';
+    clearTimeout(this.#timer);
+    const c = this.client;
+    c.off('data', this.#on.data)
+      .off('end', this.#on.end)
+      .off('close', this.#on.close)
+      .off('error', this.#on.error);
+    c.pause();
+  }
+
+  #onEnd(): void {
+    this.#ended = true;
+    // A half-close after a whole request still gets its answer; otherwise nothing more can come.
+    if (this.#exchange) this.#exchange.clientEnded();
+    else this.close();
+  }
+
+  #onClose(): void {
+    clearTimeout(this.#timer);
+    this.#exchange?.clientGone();
+    this.#exchange = undefined;
+    this.#phase = 'closed';
+  }
+}
+
+/** One request and its response, over one upstream connection. */
+class Exchange {
+  #up: H1Upstream | undefined;
+  #pending: Buffer[] = [];
+  #resBuf: Buffer = empty;
+  #res: { head: ResponseHead; reader: BodyReader } | undefined;
+  #requestBytes = 0;
+  #responseBytes = 0;
+  #extra = false;
+  #retried = false;
+  #finished = false;
+  #headSent = false;
+  requestOpen: boolean;
+  readonly #started = performance.now();
+  readonly #onUp = {
+    data: (c: Buffer) => this.#upData(c),
+    end: () => this.#upEnd(),
+    error: () => this.#upFailed('UC'),
+    close: () => this.#upFailed('UC'),
+    drain: () => {
+      this.#upWaiting = false;
+      this.conn.client.resume();
+    },
+  };
+
+  constructor(
+    readonly conn: H1Connection,
+    readonly head: RequestHead,
+    readonly body: BodyReader,
+    first: Buffer,
+  ) {
+    this.requestOpen = !body.done;
+    // The head's bytes and whatever body came with it are held until the upstream is there.
+    this.#pending.push(
+      requestHeadBytes(head, conn.handlers.requestFields?.(head) ?? endToEndFields(head.headers)),
+    );
+    const rest = this.requestBody(first);
+    conn.keep(rest);
+  }
+
+  begin(): void {
+    if (this.#finished) return;
+    this.conn.client.pause();
+    this.conn.handlers.acquire(this.head).then(
+      (up) => this.#attach(up),
+      () => this.#fail('UF', 503),
+    );
+  }
+
+  /** Request body bytes from the client; returns those past the body (a pipelined request). */
+  requestBody(chunk: Buffer): Buffer {
+    if (!this.requestOpen) return chunk;
+    const r = this.body.feed(chunk);
+    if ('error' in r) {
+      this.conn.handlers.onClientError?.(400, r.error);
+      this.#fail('DC', 400);
+      return empty;
+    }
+    this.#requestBytes += r.used;
+    this.requestOpen = !r.done;
+    if (r.used > 0) this.#send(r.used === chunk.length ? chunk : chunk.subarray(0, r.used));
+    return chunk.subarray(r.used);
+  }
+
+  #send(bytes: Buffer): void {
+    const up = this.#up;
+    if (!up) {
+      this.#pending.push(bytes);
+      return;
+    }
+    if (!up.socket.write(bytes)) this.#waitUpstream();
+  }
+
+  /** Upstream backpressure: stop reading the client until the upstream drains. */
+  #waitUpstream(): void {
+    if (this.#upWaiting || !this.#up) return;
+    this.#upWaiting = true;
+    this.conn.client.pause();
+    this.#up.socket.once('drain', this.#onUp.drain);
+  }
+
+  #upWaiting = false;
+  #clientWaiting = false;
+
+  #attach(up: H1Upstream): void {
+    if (this.#finished) {
+      this.conn.handlers.release(up, false);
+      return;
+    }
+    this.#up = up;
+    const s = up.socket;
+    s.on('data', this.#onUp.data)
+      .on('end', this.#onUp.end)
+      .on('error', this.#onUp.error)
+      .on('close', this.#onUp.close);
+    const pending = this.#pending;
+    this.#pending = [];
+    // One write for the head and the body so far: one TLS record and one syscall when it fits.
+    if (!s.write(pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending)))
+      this.#waitUpstream();
+    else this.conn.client.resume();
+    // Keep the retry copy only while the request is small and whole (bodiless safe methods).
+    if (!this.#retriable()) this.#pending = [];
+    else this.#pending = pending;
+  }
+
+  #retriable(): boolean {
+    return !this.#retried && safe.has(this.head.method) && !this.requestOpen && this.#requestBytes === 0;
+  }
+
+  #detachUp(reusable: boolean): void {
+    const up = this.#up;
+    if (!up) return;
+    this.#up = undefined;
+    const s = up.socket;
+    s.off('data', this.#onUp.data)
+      .off('end', this.#onUp.end)
+      .off('error', this.#onUp.error)
+      .off('close', this.#onUp.close);
+    s.off('drain', this.#onUp.drain);
+    this.#upWaiting = false;
+    s.resume();
+    this.conn.handlers.release(up, reusable);
+  }
+
+  #upData(chunk: Buffer): void {
+    let bytes = chunk;
+    if (!this.#res) {
+      this.#resBuf = this.#resBuf.length === 0 ? bytes : Buffer.concat([this.#resBuf, bytes]);
+      bytes = this.#parseResponseHead();
+      if (!this.#res) return;
+    }
+    const r = this.#res.reader.feed(bytes);
+    if ('error' in r) {
+      this.#fail('UC', 502);
+      return;
+    }
+    this.#responseBytes += r.used;
+    if (r.used > 0) this.#write(r.used === bytes.length ? bytes : bytes.subarray(0, r.used));
+    if (r.used < bytes.length) this.#extra = true;
+    if (r.done) this.#complete();
+  }
+
+  /** Parses (and forwards interim 1xx) until a final head; returns the bytes after it. */
+  #parseResponseHead(): Buffer {
+    for (;;) {
+      const r = parseResponseHead(this.#resBuf, this.conn.limits);
+      if (r.kind === 'incomplete') return empty;
+      if (r.kind === 'error') {
+        this.#fail('UC', 502);
+        return empty;
+      }
+      const rest = this.#resBuf.subarray(r.length);
+      const head = r.head;
+      if (head.status === 101) {
+        this.#fail('UC', 502);
+        return empty;
+      }
+      const fields = this.conn.handlers.responseFields?.(head, this.head) ?? endToEndFields(head.headers);
+      if (head.status < 200) {
+        this.#write(responseHeadBytes(head, fields));
+        this.#resBuf = rest;
+        continue;
+      }
+      const framing = responseFraming(head, this.head.method);
+      if (framing.kind === 'error') {
+        this.#fail('UC', 502);
+        return empty;
+      }
+      this.#pending = [];
+      this.#resBuf = empty;
+      this.#res = { head, reader: new BodyReader(framing, this.conn.limits) };
+      const close = framing.kind === 'close' || !keepsAlive(this.head) || this.conn.handlers.draining?.();
+      if (close) fields.push('Connection', 'close');
+      this.#closeClient = Boolean(close);
+      this.#headSent = true;
+      this.#write(responseHeadBytes(head, fields));
+      return rest;
+    }
+  }
+
+  #closeClient = false;
+
+  #write(bytes: Buffer): void {
+    const client = this.conn.client;
+    if (!client.writable) return;
+    if (!client.write(bytes) && this.#up && !this.#clientWaiting) {
+      // Client backpressure: stop reading the upstream until the client drains.
+      const s = this.#up.socket;
+      this.#clientWaiting = true;
+      s.pause();
+      client.once('drain', () => {
+        this.#clientWaiting = false;
+        if (this.#up?.socket === s) s.resume();
+      });
+    }
+  }
+
+  #complete(): void {
+    if (this.#finished || !this.#res) return;
+    this.#finished = true;
+    const res = this.#res.head;
+    const reusable = !this.requestOpen && !this.#extra && keepsAlive(res) && this.#res.reader.done;
+    this.#detachUp(reusable && this.#res.head.minor === 1);
+    this.#report(res.status, '-');
+    // A request body the upstream did not wait for is still arriving: the connection cannot continue.
+    this.conn.next(!this.#closeClient && !this.requestOpen);
+  }
+
+  #upEnd(): void {
+    if (this.#res?.reader.end()) {
+      this.#complete();
+      return;
+    }
+    this.#upFailed('UC');
+  }
+
+  #upFailed(flag: string): void {
+    if (this.#finished) return;
+    const up = this.#up;
+    // A pooled connection the upstream had closed: the request never reached it; try a fresh one.
+    if (
+      up?.reused &&
+      !this.#res &&
+      this.#resBuf.length === 0 &&
+      this.#retriable() &&
+      this.#pending.length > 0
+    ) {
+      this.#retried = true;
+      this.#detachUp(false);
+      this.conn.handlers.acquire(this.head).then(
+        (fresh) => this.#attach(fresh),
+        () => this.#fail('UF', 503),
+      );
+      return;
+    }
+    this.#fail(flag, 502);
+  }
+
+  /** Gives up on the exchange: a status to the client if none was sent yet, else a cut. */
+  #fail(flag: string, status: number): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#detachUp(false);
+    if (this.#headSent) {
+      this.conn.client.destroy();
+    } else {
+      this.conn.respond(status, flag === 'DC' ? undefined : flag);
+      this.conn.close();
+    }
+    this.#report(this.#headSent ? (this.#res?.head.status ?? 0) : status, flag);
+  }
+
+  /** The client half-closed: fine once the request is whole, a broken request otherwise. */
+  clientEnded(): void {
+    if (this.requestOpen) this.clientGone();
+  }
+
+  clientGone(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#detachUp(false);
+    this.conn.client.destroy();
+    this.#report(this.#headSent ? (this.#res?.head.status ?? 0) : 0, 'DC');
+  }
+
+  #report(status: number, flag: string): void {
+    this.conn.handlers.onExchange?.({
+      request: this.head,
+      status,
+      requestBytes: this.#requestBytes,
+      responseBytes: this.#responseBytes,
+      flag,
+      startedMs: this.#started,
+    });
+  }
+}
