@@ -191,6 +191,7 @@ export class H2Exchange implements Transport {
       grpcStatus: -1,
       failure,
       flag,
+      overflow: 'none',
       commit: () => answer(status),
       discard: () => {},
     });
@@ -250,6 +251,7 @@ export class H2Exchange implements Transport {
           grpcStatus: Number.isInteger(grpc) ? grpc : -1,
           failure: 'none',
           flag: responseFlags.none,
+          overflow: 'none',
           commit: (resEdit) => this.#relay(upstream, h, status, resEdit),
           discard: () => {
             this.#body.detach(upstream);

@@ -10,12 +10,13 @@ import type { Duplex } from 'node:stream';
 import { BodyReplay } from './body-replay.js';
 import type { ProxyContext } from './context.js';
 import type { RequestLabels } from './metrics.js';
+import type { Overflow } from './policy/circuit-breaker.js';
 import { retryBufferLimitBytes } from './policy/defaults.js';
 import { joinFlags, type ResponseFlag, responseFlags } from './policy/flags.js';
 import type { HeaderEditor } from './policy/header-ops.js';
 import type { TryFailure } from './policy/retry.js';
 import { isEstablished } from './pools.js';
-import type { Transport, TryOutcome, TryTarget } from './request-pipeline.js';
+import type { ConnectionLimits, Transport, TryOutcome, TryTarget } from './request-pipeline.js';
 import { splice } from './splice.js';
 import { joinTrace, traceHeaders } from './trace.js';
 
@@ -89,14 +90,24 @@ function once(f: () => void): () => void {
   };
 }
 
-const failed = (failure: TryFailure, flag: ResponseFlag, status: number, answer: (s: number) => void) => ({
+const failed = (
+  failure: TryFailure,
+  flag: ResponseFlag,
+  status: number,
+  answer: (s: number) => void,
+  overflow: Overflow = 'none',
+): TryOutcome => ({
   status: 0,
   grpcStatus: -1,
   failure,
   flag,
+  overflow,
   commit: () => answer(status),
   discard: () => {},
 });
+
+/** Requests each pooled upstream connection has carried, for `maxRequestsPerConnection`. */
+const served = new WeakMap<Duplex, number>();
 
 export interface H1ExchangeOptions {
   /** Labels of the request; an outbound exchange takes each try's destination into them. */
@@ -159,6 +170,7 @@ export class H1Exchange implements Transport {
     edit: HeaderEditor | undefined,
     timeoutMs: number | undefined,
     done: () => void,
+    limits?: ConnectionLimits,
   ): Promise<TryOutcome> {
     const end = once(done);
     if (this.o.relabel) {
@@ -190,20 +202,55 @@ export class H1Exchange implements Transport {
         this.#current = upReq;
         let socket: Duplex | undefined;
         let settled = false;
+        // The try waits for a connection (pooled, queued or being opened) until its socket is established.
+        const pending = limits?.startPending() ?? 'none';
+        const endPending = once(() => {
+          if (pending === 'none') limits?.endPending();
+        });
+        if (pending !== 'none') {
+          settled = true;
+          upReq.destroy();
+          end();
+          return resolve(failed('none', responseFlags.upstreamOverflow, 503, answer, pending));
+        }
         const timer =
           timeoutMs === undefined
             ? undefined
             : setTimeout(() => {
                 if (settled) return;
                 settled = true;
+                endPending();
                 this.#body.detach(upReq);
                 upReq.destroy();
                 end();
                 resolve(failed('per-try-timeout', responseFlags.upstreamRequestTimeout, 504, answer));
               }, timeoutMs);
-        upReq.once('socket', (s) => (socket = s));
+        upReq.once('socket', (s) => {
+          socket = s;
+          if (isEstablished(s)) endPending();
+          else s.once('connect', endPending).once('secureConnect', endPending).once('close', endPending);
+          if (!limits) return;
+          if (!served.has(s)) {
+            // A new connection: counted against the destination that opened it until it closes.
+            const opened = limits.openConnection();
+            if (opened !== 'none') {
+              settled = true;
+              clearTimeout(timer);
+              endPending();
+              upReq.destroy();
+              end();
+              return resolve(failed('none', responseFlags.upstreamOverflow, 503, answer, opened));
+            }
+            s.once('close', () => limits.closeConnection());
+          }
+          const n = (served.get(s) ?? 0) + 1;
+          served.set(s, n);
+          // The connection's last request: the agent closes it instead of pooling it again.
+          if (limits.connectionSpent(n)) upReq.shouldKeepAlive = false;
+        });
         upReq.on('response', (upRes) => {
           clearTimeout(timer);
+          endPending();
           if (settled) return void upRes.resume();
           settled = true;
           const status = upRes.statusCode ?? 502;
@@ -213,6 +260,7 @@ export class H1Exchange implements Transport {
             grpcStatus: Number.isInteger(grpc) ? grpc : -1,
             failure: 'none',
             flag: responseFlags.none,
+            overflow: 'none',
             commit: (resEdit) => this.#relay(upRes, status, resEdit, end),
             discard: () => {
               this.#body.detach(upReq);
@@ -224,6 +272,7 @@ export class H1Exchange implements Transport {
         });
         upReq.on('error', (err: NodeJS.ErrnoException) => {
           clearTimeout(timer);
+          endPending();
           if (settled) {
             // The response was being relayed (or the try was cut): the caller cannot get a whole one.
             if (this.#current === upReq && this.res.headersSent && !this.res.writableEnded)

@@ -193,6 +193,42 @@ describe('outbound traffic policy through a real proxy', () => {
     expect(open.map((v) => [v.labels.limit, v.value])).toEqual([['requests', 8]]);
   });
 
+  it('answers 503 UO when a new connection would exceed maxConnections, and closes spent connections', async () => {
+    const held: ServerResponse[] = [];
+    let connections = 0;
+    const apps = await startApps([
+      { ip: '127.0.0.3', handler: (req, res) => (req.url === '/hold' ? held.push(res) : res.end('ok')) },
+    ]);
+    closers.push(apps.close);
+    const c = await startClient({
+      config: {
+        services: [webService(apps.endpoints)],
+        policies: {
+          destinations: destination({
+            connectionPool: { ...defaultConnectionPool, maxConnections: 1, maxRequestsPerConnection: 3 },
+          }),
+        },
+      },
+      dst,
+    });
+    closers.push(c.close);
+    const first = call(c.port, { path: '/hold' });
+    await waitFor(() => held.length === 1, 3_000, 'the first request at the app');
+    // The only connection is busy: the pool would open a second one, which the limit refuses.
+    const second = await call(c.port, { path: '/hold' });
+    expect([second.status, second.headers['x-trellis-response-flags']]).toEqual([503, 'UO']);
+    for (const res of held) res.end('done');
+    expect((await first).status).toBe(200);
+    const open = await c.counter('trellis_circuit_open_total');
+    expect(open.map((v) => [v.labels.limit, v.value])).toEqual([['connections', 1]]);
+    // Three requests per connection: six sequential requests need two more connections.
+    const server = apps.servers[0];
+    server?.on('connection', () => connections++);
+    const rs = await callSeries(c.port, 6);
+    expect(rs.map((r) => r.status)).toEqual(Array(6).fill(200));
+    expect(connections).toBe(2);
+  });
+
   it('splits 90/10 across subsets over 2,000 requests', async () => {
     const c = await mesh(
       [

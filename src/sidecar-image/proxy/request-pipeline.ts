@@ -1,3 +1,4 @@
+import type { CircuitBreaker, Overflow } from './policy/circuit-breaker.js';
 import { faultFlags, retryFlag } from './policy/decision-flags.js';
 import { type ResponseFlag, responseFlags } from './policy/flags.js';
 import type { HeaderEditor } from './policy/header-ops.js';
@@ -34,6 +35,8 @@ export interface TryOutcome {
   failure: TryFailure;
   /** The transport's flag for a failure (UF, UC, UT); `-` with a response. */
   flag: ResponseFlag;
+  /** A connection limit refused the try before it was sent (answer 503 UO); `none` otherwise. */
+  overflow: Overflow;
   /** Hands this try's response (or, for a failure, the matching error answer) to the caller. */
   commit(responseHeaders: HeaderEditor | undefined): void;
   /** Drops this try's response: a retry follows. */
@@ -51,13 +54,16 @@ export interface Transport {
   /**
    * One try to `to` with the request headers edited by `requestHeaders`, cut after `timeoutMs`
    * (failure `per-try-timeout`) when set. `done` is called once when the try is over: its response
-   * ended or was discarded, or it failed.
+   * ended or was discarded, or it failed. A transport with its own connections accounts them in
+   * `limits` (the destination's circuit breaker): new connections, tries waiting for one, and
+   * requests served per connection.
    */
   tryOnce(
     to: TryTarget,
     requestHeaders: HeaderEditor | undefined,
     timeoutMs: number | undefined,
     done: () => void,
+    limits?: ConnectionLimits,
   ): Promise<TryOutcome>;
   /** Answers without an upstream; the flags so far go in `x-trellis-response-flags`. */
   answer(status: number, headers: Record<string, string>, responseHeaders: HeaderEditor | undefined): void;
@@ -68,6 +74,12 @@ export interface Transport {
   /** The caller went away: nothing more is worth doing. */
   gone(): boolean;
 }
+
+/** The connection side of a circuit breaker (CircuitBreaker implements it). */
+export type ConnectionLimits = Pick<
+  CircuitBreaker,
+  'openConnection' | 'closeConnection' | 'startPending' | 'endPending' | 'connectionSpent'
+>;
 
 /** An outbound request to a known Service port, as the listener resolved it. */
 export interface OutboundRequest {
@@ -238,7 +250,12 @@ export async function runOutbound(deps: PipelineDeps, req: OutboundRequest, t: T
       rule?.requestHeaders,
       Number.isFinite(limit) ? Math.max(1, Math.floor(limit)) : undefined,
       done,
+      dest.breaker,
     );
+    if (out.overflow !== 'none') {
+      m.circuitOpen.inc({ destination_service: destLabel, limit: out.overflow });
+      return refuse(t, 503, responseFlags.upstreamOverflow, resHeaders);
+    }
     const ejected = dest.outlier?.report(ep.endpoint.ip, out.status, out.failure);
     if (ejected) m.ejections.inc({ destination_service: destLabel, reason: ejected });
     if (out.failure === 'per-try-timeout' && deps.now() >= deadline) {

@@ -33,6 +33,7 @@ export async function startApps(apps: App[]) {
     ),
   );
   return {
+    servers,
     endpoints: apps.map((a, i) => ({
       ip: a.ip,
       ports: { http: ports[i] as number },
