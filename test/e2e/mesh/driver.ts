@@ -20,6 +20,9 @@ export interface Tally {
   errors: Record<string, number>;
   /** Steady mode: ticks skipped because `maxInFlight` requests were outstanding. */
   skipped: number;
+  /** The fastest and slowest request that got a response, in milliseconds (0 before any). */
+  minMs: number;
+  maxMs: number;
 }
 
 export const emptyTally = (): Tally => ({
@@ -31,6 +34,8 @@ export const emptyTally = (): Tally => ({
   flags: {},
   errors: {},
   skipped: 0,
+  minMs: 0,
+  maxMs: 0,
 });
 
 interface Nested {
@@ -63,12 +68,16 @@ export interface RequestOptions {
 /** One request, recorded into `tally`. Never throws. */
 export async function requestOnce(opts: RequestOptions, tally: Tally): Promise<void> {
   tally.total += 1;
+  const started = performance.now();
   try {
     const res = await fetch(opts.url, {
       headers: opts.headers ?? {},
       signal: AbortSignal.timeout(opts.timeoutMs),
     });
     const text = await res.text();
+    const ms = performance.now() - started;
+    tally.minMs = tally.minMs === 0 ? ms : Math.min(tally.minMs, ms);
+    tally.maxMs = Math.max(tally.maxMs, ms);
     bump(tally.statuses, String(res.status));
     const flags = res.headers.get('x-trellis-response-flags');
     if (flags) bump(tally.flags, flags);

@@ -49,4 +49,13 @@ describe('writeAtomically', () => {
     expect(await writeAtomically(dir, [file('a', '1')])).toBe(false);
     expect(await readlink(join(dir, '..data'))).toBe(before);
   });
+
+  it('takes concurrent writes to one directory one at a time, the last one winning', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => writeAtomically(dir, [file('a', String(i)), file('b', 'same')])),
+    );
+    expect(results.every((r) => r === true)).toBe(true);
+    expect(await readFile(join(dir, 'a'), 'utf8')).toBe('7');
+    expect((await readdir(dir)).filter((n) => n.startsWith('..')).length).toBe(2);
+  });
 });

@@ -8,11 +8,30 @@ import type { VolumeFile } from './volumes.js';
  * directory, `..data` is swapped to it with one rename, and each top-level
  * name is a symlink through `..data`. Returns false when nothing changed.
  */
-export async function writeAtomically(
+export function writeAtomically(
   dir: string,
   files: VolumeFile[],
   owner?: { uid: number; gid: number },
-) {
+): Promise<boolean> {
+  // One write at a time per directory: a resync and an object change can project a volume at
+  // once, and two writers racing on `..data_tmp` fail with EEXIST (and fail the pod worker).
+  const previous = pending.get(dir) ?? Promise.resolve(false);
+  const next = previous.catch(() => false).then(() => writeNow(dir, files, owner));
+  pending.set(dir, next);
+  const settled = () => {
+    if (pending.get(dir) === next) pending.delete(dir);
+  };
+  next.then(settled, settled);
+  return next;
+}
+
+const pending = new Map<string, Promise<boolean>>();
+
+async function writeNow(
+  dir: string,
+  files: VolumeFile[],
+  owner?: { uid: number; gid: number },
+): Promise<boolean> {
   await mkdir(dir, { recursive: true });
   const current = await readlink(join(dir, '..data')).catch(() => undefined);
   if (current !== undefined && (await sameFiles(join(dir, current), files))) return false;
