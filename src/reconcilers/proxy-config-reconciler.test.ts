@@ -148,6 +148,58 @@ describe('ProxyConfigReconciler', () => {
     expect(w.applied).toEqual([]);
   });
 
+  it('computes the shared part once per set of inputs, and again when any input object is replaced', async () => {
+    // One reconciler over a reader whose lists move on, as the operator's caches do between reconciles.
+    let current = state();
+    const reader = { ...staticReader(current) };
+    for (const key of Object.keys(reader) as Array<keyof typeof reader>) {
+      Object.assign(reader, { [key]: () => current[key] });
+    }
+    const writer = new RecordingWriter();
+    const r = new ProxyConfigReconciler(reader, writer, { now });
+    const endpointsIn = (i: number) => {
+      const cm = writer.applied[i] as V1ConfigMap;
+      const doc = JSON.parse(cm.data?.['config.json'] ?? '') as { services: Array<{ endpoints: unknown[] }> };
+      return doc.services[0]?.endpoints.length;
+    };
+    const reconcile = () => r.reconcile({ name: 'shop' }, new AbortController().signal);
+
+    await reconcile();
+    expect(endpointsIn(0)).toBe(1);
+    // New lists holding the same objects: nothing to recompute, nothing to write.
+    current = {
+      ...current,
+      services: [...current.services],
+      proxyConfigMaps: [writer.applied[0] as V1ConfigMap],
+    };
+    await reconcile();
+    expect(writer.applied).toHaveLength(1);
+    // A replaced slice (same name, new object) must show.
+    const twoEndpoints = slice(
+      'shop',
+      'web',
+      'w',
+      [{ name: 'http', port: 8080 }],
+      [
+        { ip: '198.18.0.2', pod: 'web-1' },
+        { ip: '198.18.0.3', pod: 'web-2' },
+      ],
+    );
+    current = { ...current, endpointSlices: [twoEndpoints] };
+    await reconcile();
+    expect(writer.applied).toHaveLength(2);
+    expect(endpointsIn(1)).toBe(2);
+    // So must a replaced MeshConfig.
+    current = {
+      ...current,
+      meshConfig: mesh({ trustDomain: 'example.org' }, 'mesh-uid'),
+      proxyConfigMaps: [writer.applied[1] as V1ConfigMap],
+    };
+    await reconcile();
+    expect(writer.applied).toHaveLength(3);
+    expect((writer.applied[2] as V1ConfigMap).data?.['config.json']).toContain('"trustDomain":"example.org"');
+  });
+
   it('stops before writing when the signal is aborted', async () => {
     const writer = new RecordingWriter();
     const r = new ProxyConfigReconciler(staticReader(state({ meshObjects: [route('web')] })), writer, {

@@ -5,8 +5,10 @@ import type { ObservedState } from './observed.js';
 import {
   desiredProxyConfig,
   meshedNamespaces,
+  meshWide,
   proxyConfigDocument,
   renderProxyConfig,
+  renderServices,
   subsetLabelKeys,
 } from './proxy-config.js';
 import { mesh, pod, reorder, service, slice } from './testing/objects.js';
@@ -131,6 +133,49 @@ describe('renderProxyConfig', () => {
     const out = renderProxyConfig(bad);
     expect(out).toMatchObject({ ok: false, reason: 'Invalid' });
     if (!out.ok) expect(out.message).toContain('services.0.clusterIps.0');
+  });
+});
+
+describe('renderProxyConfig with the services rendered once', () => {
+  const route = {
+    apiVersion: 'trellis.dev/v1alpha1',
+    kind: 'TrafficRoute' as const,
+    metadata: { name: 'web-split', namespace: 'shop', generation: 1 },
+    spec: { service: 'web', rules: [{ destinations: [{ service: 'web', weight: 100 }] }] },
+  };
+  const state = { ...base, meshObjects: [route] };
+  const shared = meshWide(state, mesh({ trustDomain: 'example.org', tracing: { samplingPercent: 5 } }));
+  const docFor = (ns: string, services = shared.services) =>
+    proxyConfigDocument(ns, mesh({ tracing: { samplingPercent: 5 } }), services, {
+      ...shared.compiled.policies,
+    });
+
+  it('writes exactly the bytes and hash of rendering the whole document', () => {
+    for (const ns of ['api', 'shop']) {
+      const doc = docFor(ns);
+      const whole = renderProxyConfig(doc);
+      expect(whole.ok).toBe(true);
+      expect(renderProxyConfig(doc, undefined, shared.rendered)).toEqual(whole);
+    }
+  });
+
+  it('finds the same problems: a bad service, and a bad field outside the services', () => {
+    const badServices = [{ name: 'x', namespace: 'y', clusterIps: ['not-an-ip'], ports: [], endpoints: [] }];
+    const rendered = renderServices(badServices);
+    const doc = { ...docFor('shop', badServices), trustDomain: '' };
+    const whole = renderProxyConfig(doc);
+    const split = renderProxyConfig(doc, undefined, rendered);
+    if (whole.ok || split.ok) throw new Error('should be refused');
+    expect(split.reason).toBe('Invalid');
+    expect(split.hash).toBe(whole.hash);
+    expect(split.message.split('; ').sort()).toEqual(whole.message.split('; ').sort());
+    expect(split.message).toContain('services.0.clusterIps.0');
+    expect(split.message).toContain('trustDomain');
+  });
+
+  it('is not used for a document holding another services array', () => {
+    const other = renderServices([]);
+    expect(renderProxyConfig(docFor('shop'), undefined, other)).toEqual(renderProxyConfig(docFor('shop')));
   });
 });
 

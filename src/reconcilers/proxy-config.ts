@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { MeshConfig } from '../api/crds/index.js';
 import { type ProxyConfigInput, proxyConfig, type Service } from '../api/proxy-config.js';
 import type { TrafficPolicies } from '../api/proxy-config-policies.js';
@@ -49,19 +50,65 @@ export function proxyConfigDocument(
   };
 }
 
+const issueText = (issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []) =>
+  issues.map((i) => `${[...prefix, ...i.path].join('.') || '(root)'}: ${i.message}`);
+
+/**
+ * The `services` section every namespace's document shares, serialised and checked once: it is most
+ * of each document, and the documents differ only around it (namespace, per-namespace policies).
+ */
+export interface RenderedServices {
+  services: Service[];
+  json: string;
+  issues: string[];
+}
+
+export function renderServices(services: Service[]): RenderedServices {
+  const parsed = proxyConfig.shape.services.safeParse(services);
+  return {
+    services,
+    json: canonicalJson(services),
+    issues: parsed.success ? [] : issueText(parsed.error.issues, ['services']),
+  };
+}
+
+/**
+ * canonicalJson(doc) with the services section taken as already serialised: the top-level keys sorted,
+ * each value canonical, exactly the bytes canonicalJson would write.
+ */
+function documentJson(doc: ProxyConfigInput, servicesJson: string): string {
+  const record = doc as Record<string, unknown>;
+  const parts = Object.keys(record)
+    .sort()
+    .flatMap((key) => {
+      if (key === 'services') return [`"services":${servicesJson}`];
+      const value = record[key];
+      return value === undefined ? [] : [`${JSON.stringify(key)}:${canonicalJson(value)}`];
+    });
+  return `{${parts.join(',')}}`;
+}
+
 /**
  * Validates a document with the proxy's own schema and serialises it canonically. Validation runs on
- * what we would write, so the proxy never reads a document it would refuse.
+ * what we would write, so the proxy never reads a document it would refuse. `rendered`, when it holds
+ * the document's very services array, stands in for checking and serialising that section again.
  */
 export function renderProxyConfig(
   doc: ProxyConfigInput,
   limitBytes = configMapLimitBytes,
+  rendered?: RenderedServices,
 ): DesiredProxyConfig {
-  const json = canonicalJson(doc);
+  const reuse = rendered !== undefined && rendered.services === doc.services;
+  const json = reuse ? documentJson(doc, rendered.json) : canonicalJson(doc);
   const hash = contentHash(json);
-  const parsed = proxyConfig.safeParse(doc);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  // The schema has no check across sections, so the services checked once plus the rest checked here
+  // find exactly what checking the whole document would.
+  const parsed = proxyConfig.safeParse(reuse ? { ...doc, services: [] } : doc);
+  const issues = [
+    ...(reuse ? rendered.issues : []),
+    ...(parsed.success ? [] : issueText(parsed.error.issues)),
+  ];
+  if (issues.length > 0) {
     return { namespace: doc.namespace, ok: false, reason: 'Invalid', message: issues.join('; '), hash };
   }
   const bytes = Buffer.byteLength(json);
@@ -87,19 +134,27 @@ export function subsetLabelKeys(state: Pick<ObservedState, 'meshObjects'>): Set<
 
 /** What every namespace's document shares: the Services, and the mesh CRs compiled against them. */
 export interface MeshWide {
+  /** The namespaces that need a document (meshedNamespaces), as a set. */
+  meshed: ReadonlySet<string>;
   services: Service[];
   compiled: CompiledPolicies;
+  rendered: RenderedServices;
 }
 
 /** Computed once per reconcile: both the documents and the CRs' conditions read it. */
 export function meshWide(state: ObservedState, mesh: MeshConfig): MeshWide {
   const services = desiredServices(state, mesh.spec.trustDomain, subsetLabelKeys(state));
-  return { services, compiled: compilePolicies({ objects: state.meshObjects, services }) };
+  return {
+    meshed: new Set(meshedNamespaces(state)),
+    services,
+    compiled: compilePolicies({ objects: state.meshObjects, services }),
+    rendered: renderServices(services),
+  };
 }
 
 /**
  * The proxy config of one namespace, or undefined when it needs none: the mesh is not installed, or
- * no meshed pod runs there.
+ * no meshed pod runs there. `shared` must have been computed from this very state (meshWide).
  */
 export function desiredProxyConfig(
   state: ObservedState,
@@ -108,7 +163,8 @@ export function desiredProxyConfig(
   shared: MeshWide | undefined = state.meshConfig && meshWide(state, state.meshConfig),
 ): DesiredProxyConfig | undefined {
   const mesh = state.meshConfig;
-  if (!mesh || !shared || !meshedNamespaces(state).includes(namespace)) return undefined;
+  if (!mesh || !shared?.meshed.has(namespace)) return undefined;
   const policies = policiesForNamespace(shared.compiled.policies, namespace);
-  return renderProxyConfig(proxyConfigDocument(namespace, mesh, shared.services, policies), limitBytes);
+  const doc = proxyConfigDocument(namespace, mesh, shared.services, policies);
+  return renderProxyConfig(doc, limitBytes, shared.rendered);
 }
