@@ -1,6 +1,8 @@
 // npm run bench:dataplane — the same wrk client and nginx upstream through (a) nothing, (b) an
 // nginx pair with mTLS, (c) an HAProxy pair with mTLS, (d) a Trellis proxy pair (client sidecar →
-// server sidecar, mTLS, metrics on), all on loopback. A benchmark, not a test: it asserts nothing
+// server sidecar, mTLS, metrics on), (e) the same Trellis pair with the realistic policy set of
+// bench/policy/fixture.ts in force (20-rule route table, retries, outlier detection, a rate limit
+// that never triggers, a 10-rule ALLOW policy the client matches on its last rule), all on loopback. A benchmark, not a test: it asserts nothing
 // and reports what it measured in bench/results/dataplane.json. Needs nginx, haproxy and wrk.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureCommands } from '../../devcluster/packages.js';
 import { issueLeaf, makeCa, writeAtomicVolume } from '../../src/sidecar-image/proxy/testing/pki.js';
+import { benchService, realisticConfig } from '../policy/fixture.js';
 
 const here = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -23,10 +26,12 @@ const ports = {
   haPeer: 18112,
   trIn: 18121,
   trPeer: 18122,
+  polIn: 18131,
+  polPeer: 18132,
 };
 
 interface Row {
-  name: 'direct' | 'nginx-pair' | 'haproxy-pair' | 'trellis-pair';
+  name: 'direct' | 'nginx-pair' | 'haproxy-pair' | 'trellis-pair' | 'trellis-pair-policies';
   rps: number;
   p50_ms: number;
   p99_ms: number;
@@ -34,6 +39,8 @@ interface Row {
   rss_mb: number;
   /** Latency at half the nginx pair's maximum rate. */
   half_nginx?: { rate: number; p50_ms: number; p99_ms: number; p999_ms: number };
+  /** The policies row against the bare Trellis pair: throughput ratio, p99 difference at 1k/s. */
+  vs_trellis_pair?: { rps_ratio: number; p99_ms_delta: number };
 }
 
 function start(cmd: string, args: string[]): ChildProcess {
@@ -99,6 +106,8 @@ function pki() {
   const ca = makeCa('bench-ca');
   const client = issueLeaf(ca, 'spiffe://cluster.local/ns/bench/sa/client', { dns: 'client', days: 2 });
   const server = issueLeaf(ca, 'spiffe://cluster.local/ns/bench/sa/server', { dns: 'server', days: 2 });
+  // The policy set's ALLOW policy names client-0 … client-9: this caller matches its last rule.
+  const policyClient = issueLeaf(ca, 'spiffe://cluster.local/ns/bench/sa/client-9', { days: 2 });
   const files: Record<string, string> = {
     'ca.crt': ca.cert,
     'client.crt': client.cert,
@@ -109,7 +118,7 @@ function pki() {
     'server.pem': server.cert + server.key,
   };
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return { ca, client, server };
+  return { ca, client, server, policyClient };
 }
 
 const nginxConf = (name: string, body: string) => {
@@ -259,8 +268,58 @@ server { listen 127.0.0.1:${ports.nginxIn}; location / { proxy_pass https://peer
   ]);
   const trClient = node(['127.0.0.1', String(ports.trIn), '18125', '18126', clusterIp, '80', config, idc]);
   targets.push({ name: 'trellis-pair', port: ports.trIn, procs: [trClient, trServer] });
+
+  // The same pair with the policies: the fixture's service, its v1 and v2 subsets both served by
+  // the server proxy (two endpoint entries, one per version label), so the 90/10 split runs too.
+  const policyConfig = realisticConfig();
+  const [svc] = policyConfig.services;
+  if (!svc) throw new Error('the fixture has no service');
+  svc.endpoints = ['v1', 'v2'].map((version) => ({
+    ip: '127.0.0.2',
+    ports: { http: ports.polPeer },
+    ready: true,
+    workload: 'server',
+    labels: { app: 'echo', version },
+    identity: 'spiffe://cluster.local/ns/bench/sa/server',
+  }));
+  const polConfig = vol('config-policies', { 'config.json': JSON.stringify(policyConfig) });
+  const idp = vol('id-policy-client', {
+    'tls.crt': certs.policyClient.cert,
+    'tls.key': certs.policyClient.key,
+    'ca.crt': certs.ca.cert,
+  });
+  const polServer = node([
+    '127.0.0.2',
+    '18133',
+    String(ports.polPeer),
+    '18134',
+    '127.0.0.1',
+    String(ports.upstream),
+    polConfig,
+    ids,
+  ]);
+  const polClient = node([
+    '127.0.0.1',
+    String(ports.polIn),
+    '18135',
+    '18136',
+    benchService.clusterIp,
+    String(benchService.port),
+    polConfig,
+    idp,
+  ]);
+  targets.push({ name: 'trellis-pair-policies', port: ports.polIn, procs: [polClient, polServer] });
   await waitForPort(ports.trPeer, '127.0.0.2');
+  await waitForPort(ports.polPeer, '127.0.0.2');
   for (const t of targets) await waitForPort(t.port);
+  // The policies must let the benchmark's requests through, or the row would measure 403s.
+  const probe = await fetch(`http://127.0.0.1:${ports.polIn}/`);
+  await probe.text();
+  if (probe.status !== 200 || probe.headers.get('x-served-by') !== 'trellis') {
+    throw new Error(
+      `policies pair answered ${probe.status} ${probe.headers.get('x-trellis-response-flags')}`,
+    );
+  }
 
   // Everything is up and idle; each row is measured alone.
   const nginxMax = wrk(`http://127.0.0.1:${ports.nginxIn}/`);
@@ -273,11 +332,20 @@ server { listen 127.0.0.1:${ports.nginxIn}; location / { proxy_pass https://peer
     const rss = Math.max(0, ...t.procs.map((p) => peakRssMb(p.pid)));
     rows.push({ name: t.name, rps, ...lat, rss_mb: rss, half_nginx: { rate: halfRate, ...half } });
   }
+  const bare = rows.find((r) => r.name === 'trellis-pair');
+  const withPolicies = rows.find((r) => r.name === 'trellis-pair-policies');
+  if (bare && withPolicies) {
+    withPolicies.vs_trellis_pair = {
+      rps_ratio: Number((withPolicies.rps / bare.rps).toFixed(3)),
+      p99_ms_delta: Number((withPolicies.p99_ms - bare.p99_ms).toFixed(3)),
+    };
+  }
   console.table(
     rows.map((r) => ({
       name: r.name,
       rps: r.rps,
       'vs nginx': Number((r.rps / nginxMax).toFixed(2)),
+      'vs trellis': bare ? Number((r.rps / bare.rps).toFixed(2)) : undefined,
       'p50 ms @1k': r.p50_ms,
       'p99 ms @1k': r.p99_ms,
       'p99.9 ms @1k': r.p999_ms,
