@@ -36,6 +36,9 @@ export default defineConfig({
           include: ['test/e2e/**/*.e2e.test.ts'],
           // One node agent per machine (its network is one bridge): files take turns.
           fileParallelism: false,
+          // After the other projects: the mesh's MeshConfig and webhook are cluster-wide, and the
+          // scenarios measure traffic, so nothing else runs against the cluster meanwhile.
+          sequence: { groupOrder: 1 },
           globalSetup: ['./test/support/cluster-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
