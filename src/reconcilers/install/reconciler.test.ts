@@ -192,6 +192,18 @@ describe('InstallReconciler', () => {
     });
   });
 
+  it("deletes the bootstrap Issuer once the root moves to the user's issuerRef, and nothing else", async () => {
+    const api = new FakeInstallApi(rawMeshConfig());
+    const reconciler = new InstallReconciler(api, target, { now });
+    await reconciler.reconcile(key, signal());
+    expect(api.objects.has('Issuer cert-manager/trellis-mesh-selfsigned')).toBe(true);
+    expect(api.deleted).toEqual([]);
+    if (api.mesh) api.mesh.spec = { certificates: { root: { issuerRef: { name: 'corp-ca' } } } };
+    await reconciler.reconcile(key, signal());
+    expect(api.deleted).toEqual(['Issuer cert-manager/trellis-mesh-selfsigned']);
+    expect(api.objects.has('Issuer cert-manager/trellis-mesh-selfsigned')).toBe(false);
+  });
+
   it('uninstalls a deleted MeshConfig: the webhook first, then the rest, then releases the finalizer', async () => {
     const api = new FakeInstallApi(rawMeshConfig());
     const reconciler = new InstallReconciler(api, target, { now });

@@ -14,7 +14,7 @@ import type { Verdict } from '../policies/outcome.js';
 import type { DataPlanePlan } from '../upgrade/data-plane.js';
 import { ApplyConflict, type InstallApi, type RawMeshConfig } from './api.js';
 import { desiredInstall } from './desired.js';
-import { describeObject, refOf } from './object.js';
+import { describeObject, type InstallObject, refOf } from './object.js';
 import {
   type CertificateObject,
   type DataPlaneStatus,
@@ -107,6 +107,7 @@ export class InstallReconciler implements Reconciler {
           else failures.push(line);
         }
       }
+      if (failures.length === 0) await this.prune(desired.objects, signal);
       if (failures.length > 0)
         problem = { status: 'True', reason: 'ApplyFailed', message: failures.join('; ') };
       else if (conflicts.length > 0) {
@@ -201,6 +202,20 @@ export class InstallReconciler implements Reconciler {
         degraded: { status: 'True', reason: 'DataPlaneFailed', message: error.message },
         error,
       };
+    }
+  }
+
+  /**
+   * Deletes what the install made once and no longer wants: the bootstrap Issuer after
+   * `certificates.root` moved to the user's issuerRef. Secrets are not among the desired objects
+   * (cert-manager writes them) and stay.
+   */
+  private async prune(desired: readonly InstallObject[], signal: AbortSignal): Promise<void> {
+    const wanted = new Set(desired.map((o) => describeObject(refOf(o))));
+    for (const ref of uninstallOrder(this.target)) {
+      if (ref.kind === 'Secret' || wanted.has(describeObject(ref))) continue;
+      signal.throwIfAborted();
+      await this.api.delete(ref);
     }
   }
 
