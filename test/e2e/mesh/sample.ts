@@ -127,15 +127,13 @@ export function paymentsRoute(namespace: string, canaryWeight: number) {
   return { apiVersion, kind: 'TrafficRoute', metadata: { name: 'payments', namespace }, spec };
 }
 
+export const paymentSubsets = [
+  { name: 'v1', labels: { version: 'v1' } },
+  { name: 'v2', labels: { version: 'v2' } },
+];
+
 export function paymentsPolicy(namespace: string, extra: Partial<DestinationPolicySpecInput> = {}) {
-  const spec: DestinationPolicySpecInput = {
-    service: 'payments',
-    subsets: [
-      { name: 'v1', labels: { version: 'v1' } },
-      { name: 'v2', labels: { version: 'v2' } },
-    ],
-    ...extra,
-  };
+  const spec: DestinationPolicySpecInput = { service: 'payments', subsets: paymentSubsets, ...extra };
   return { apiVersion, kind: 'DestinationPolicy', metadata: { name: 'payments', namespace }, spec };
 }
 
