@@ -374,6 +374,18 @@ class Exchange {
   }
 
   #upData(chunk: Buffer): void {
+    // The head and the body bytes that came with it leave in one write: one TLS record, one
+    // syscall, and no small second segment for Nagle to hold back behind a delayed ACK.
+    const client = this.conn.client;
+    client.cork();
+    try {
+      this.#relay(chunk);
+    } finally {
+      client.uncork();
+    }
+  }
+
+  #relay(chunk: Buffer): void {
     let bytes = chunk;
     if (!this.#res) {
       this.#resBuf = this.#resBuf.length === 0 ? bytes : Buffer.concat([this.#resBuf, bytes]);
