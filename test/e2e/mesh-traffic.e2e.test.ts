@@ -6,7 +6,15 @@ import { eventually } from '../support/kube.js';
 import { loadgenBatch } from './mesh/deploy.js';
 import type { Tally } from './mesh/driver.js';
 import { type Mesh, startMesh } from './mesh/harness.js';
-import { deployment, paymentSubsets, paymentsPolicy, paymentsRoute, sampleObjects, service, serviceAccount } from './mesh/sample.js';
+import {
+  deployment,
+  paymentSubsets,
+  paymentsPolicy,
+  paymentsRoute,
+  sampleObjects,
+  service,
+  serviceAccount,
+} from './mesh/sample.js';
 
 /**
  * Traffic policy end to end: requests leave the sample's meshed loadgen
@@ -99,7 +107,11 @@ describe('traffic policy through the mesh', () => {
       destinations: [{ service: 'payments', subset: 'v2' }],
     });
     await mesh.deploy([route]);
-    const tagged = await until('x-canary: true to reach payments v2 only', () => batch('frontend', 40, { headers: { 'x-canary': 'true' } }), (t) => t.leaves['payments v2'] === 40);
+    const tagged = await until(
+      'x-canary: true to reach payments v2 only',
+      () => batch('frontend', 40, { headers: { 'x-canary': 'true' } }),
+      (t) => t.leaves['payments v2'] === 40,
+    );
     expect(tagged.failed).toBe(0);
     const untagged = await batch('frontend', 200, { concurrency: 8 });
     expect(untagged.failed).toBe(0);
@@ -122,7 +134,11 @@ describe('traffic policy through the mesh', () => {
         ],
       }),
     ]);
-    const retried = await until('no failed request to ledger', () => batch('ledger', 200), (t) => t.failed === 0);
+    const retried = await until(
+      'no failed request to ledger',
+      () => batch('ledger', 200),
+      (t) => t.failed === 0,
+    );
     // Both replicas answered: the flaky one was not simply avoided.
     expect(Object.keys(retried.leaves)).toEqual(expect.arrayContaining(['ledger v1', 'ledger flaky']));
   });
@@ -143,7 +159,11 @@ describe('traffic policy through the mesh', () => {
       }),
     ]);
     // Once ejected (3 failures in a row, seen at the next 1 s evaluation), only the good replica answers.
-    const after = await until('a batch with no failure once the bad replica is ejected', () => batch('broken', 100, { concurrency: 1 }), (t) => t.failed === 0);
+    const after = await until(
+      'a batch with no failure once the bad replica is ejected',
+      () => batch('broken', 100, { concurrency: 1 }),
+      (t) => t.failed === 0,
+    );
     expect(after.leaves).toEqual({ 'broken v1': 100 });
   });
 
@@ -153,7 +173,11 @@ describe('traffic policy through the mesh', () => {
     await mesh.deploy([
       policy('DestinationPolicy', 'slow', { service: 'slow', connectionPool: { maxConcurrentRequests: 2 } }),
     ]);
-    const burst = await until('requests over the limit answered 503 UO', () => batch('slow', 20, { concurrency: 10 }), (t) => (t.flags.UO ?? 0) > 0);
+    const burst = await until(
+      'requests over the limit answered 503 UO',
+      () => batch('slow', 20, { concurrency: 10 }),
+      (t) => (t.flags.UO ?? 0) > 0,
+    );
     expect(burst.statuses['503']).toBe(burst.flags.UO);
     expect(burst.ok).toBeGreaterThanOrEqual(2);
     // Within the limit nothing is refused.
@@ -172,7 +196,11 @@ describe('traffic policy through the mesh', () => {
         rules: [{ from: [{ principals: [`spiffe://cluster.local/ns/${ns}/sa/orders`] }] }],
       }),
     ]);
-    const direct = await until('the loadgen refused by payments', () => batch('payments', 10), (t) => t.statuses['403'] === 10);
+    const direct = await until(
+      'the loadgen refused by payments',
+      () => batch('payments', 10),
+      (t) => t.statuses['403'] === 10,
+    );
     expect(direct.ok).toBe(0);
     // Through frontend → orders, the caller of payments is orders: allowed.
     const chained = await batch('frontend', 20);
@@ -198,7 +226,11 @@ describe('traffic policy through the mesh', () => {
         ],
       }),
     ]);
-    const aborted = await until('half of the requests to orders aborted with 503 FI', () => batch('orders', 200, { concurrency: 8 }), (t) => (t.flags.FI ?? 0) > 0);
+    const aborted = await until(
+      'half of the requests to orders aborted with 503 FI',
+      () => batch('orders', 200, { concurrency: 8 }),
+      (t) => (t.flags.FI ?? 0) > 0,
+    );
     expect(aborted.flags.FI).toBe(aborted.statuses['503']);
     // Binomial: n = 200, p = 0.5, standard deviation 3.5 %; 35–65 % is over 4.
     expect(aborted.flags.FI ?? 0).toBeGreaterThan(70);
