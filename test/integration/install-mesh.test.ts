@@ -432,4 +432,131 @@ describe('install reconciler against the real control plane', () => {
       await mesh.cleanup();
     }
   });
+
+  test("with the user's issuerRef, the mesh CA is an intermediate signed by it, and the self-signed bootstrap goes", async ({
+    kube: k,
+    ns,
+  }) => {
+    const mesh = await isolatedInstall(k, ns);
+    const { target } = mesh;
+    const names = installNames(target);
+    const api = kubeInstallApi(k.kc, target);
+    const reconcile = () =>
+      new InstallReconciler(api, target).reconcile({ name: meshConfigName }, new AbortController().signal);
+    // The user's CA: a self-signed root in cert-manager's namespace behind a ClusterIssuer.
+    const corp = `corp-ca-${ns}`;
+    const cm = { group: 'cert-manager.io', version: 'v1' };
+    const inCm = { ...cm, namespace: 'cert-manager' };
+    const readyCert = (namespace: string, name: string) =>
+      eventually(`Certificate ${namespace}/${name} Ready`, async () => {
+        const c = (await k.custom.getNamespacedCustomObject({
+          ...cm,
+          namespace,
+          plural: 'certificates',
+          name,
+        })) as {
+          status?: { conditions?: Array<{ type: string; status: string }> };
+        };
+        return c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True')
+          ? true
+          : undefined;
+      });
+    const removeCorp = async () => {
+      for (const remove of [
+        () => k.custom.deleteClusterCustomObject({ ...cm, plural: 'clusterissuers', name: corp }),
+        () => k.custom.deleteNamespacedCustomObject({ ...inCm, plural: 'certificates', name: corp }),
+        () => k.custom.deleteNamespacedCustomObject({ ...inCm, plural: 'issuers', name: corp }),
+        () => k.core.deleteNamespacedSecret({ namespace: 'cert-manager', name: corp }),
+      ]) {
+        await remove().catch((err: unknown) => {
+          if (apiStatus(err) !== 404) throw err;
+        });
+      }
+    };
+    try {
+      await k.custom.createNamespacedCustomObject({
+        ...inCm,
+        plural: 'issuers',
+        body: {
+          apiVersion: 'cert-manager.io/v1',
+          kind: 'Issuer',
+          metadata: { name: corp },
+          spec: { selfSigned: {} },
+        },
+      });
+      await k.custom.createNamespacedCustomObject({
+        ...inCm,
+        plural: 'certificates',
+        body: {
+          apiVersion: 'cert-manager.io/v1',
+          kind: 'Certificate',
+          metadata: { name: corp },
+          spec: {
+            isCA: true,
+            commonName: 'Corp Root CA',
+            secretName: corp,
+            privateKey: { algorithm: 'ECDSA', size: 256 },
+            issuerRef: { name: corp, kind: 'Issuer' },
+          },
+        },
+      });
+      await k.custom.createClusterCustomObject({
+        ...cm,
+        plural: 'clusterissuers',
+        body: {
+          apiVersion: 'cert-manager.io/v1',
+          kind: 'ClusterIssuer',
+          metadata: { name: corp },
+          spec: { ca: { secretName: corp } },
+        },
+      });
+      await readyCert('cert-manager', corp);
+
+      // Installed self-signed first, then moved to the user's issuer.
+      await mesh.create({ version: '0.1.0' });
+      await reconcile();
+      await readyCert('cert-manager', names.caCertificate);
+      await mesh.patchSpec({ certificates: { root: { selfSigned: null, issuerRef: { name: corp } } } });
+      await reconcile();
+      await eventually('the bootstrap Issuer deleted', async () => {
+        try {
+          await k.custom.getNamespacedCustomObject({
+            ...inCm,
+            plural: 'issuers',
+            name: names.selfSignedIssuer,
+          });
+          return undefined;
+        } catch (err) {
+          if (apiStatus(err) === 404) return true;
+          throw err;
+        }
+      });
+      const corpCa = new X509Certificate(
+        pem(
+          (await k.core.readNamespacedSecret({ namespace: 'cert-manager', name: corp })).data?.['tls.crt'] ??
+            '',
+        ),
+      );
+      // cert-manager reissues the mesh CA from the user's issuer. It keeps its key (rotationPolicy
+      // Never), so what it signed before, the serving certificate included, stays valid under it.
+      const meshCa = await eventually('the mesh CA signed by the corp CA', async () => {
+        await reconcile();
+        const secret = await k.core.readNamespacedSecret({ namespace: 'cert-manager', name: names.caSecret });
+        const cert = new X509Certificate(pem(secret.data?.['tls.crt'] ?? ''));
+        return cert.verify(corpCa.publicKey) ? cert : undefined;
+      });
+      expect(meshCa.ca).toBe(true);
+      expect(meshCa.issuer).toContain('CN=Corp Root CA');
+      const serving = await eventually('the serving certificate valid under the intermediate', async () => {
+        await reconcile();
+        const secret = await k.core.readNamespacedSecret({ namespace: ns, name: names.injectorTls });
+        const cert = new X509Certificate(pem(secret.data?.['tls.crt'] ?? ''));
+        return cert.verify(meshCa.publicKey) ? cert : undefined;
+      });
+      expect(serving.issuer).toBe(meshCa.subject);
+    } finally {
+      await mesh.cleanup();
+      await removeCorp();
+    }
+  });
 });
