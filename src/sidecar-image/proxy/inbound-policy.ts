@@ -1,4 +1,5 @@
 import { namespaceOfPrincipal } from './policy/authz.js';
+import { authzOutcome, rateOutcome } from './policy/decision-flags.js';
 import { type ResponseFlag, responseFlags } from './policy/flags.js';
 import type { PolicySet } from './policy/policy-set.js';
 import type { PolicyMetrics } from './policy-metrics.js';
@@ -59,7 +60,8 @@ export function decideInbound(
   if (d.reason !== 'no-policy') {
     metrics.authz.inc({ result: d.allowed ? 'allow' : 'deny', reason: d.reason, policy: d.policy ?? '' });
   }
-  if (!d.allowed) return { status: 403, flag: responseFlags.rbacDenied, headers: undefined };
+  const denied = authzOutcome(d);
+  if (denied.status !== 0) return { ...denied, headers: undefined };
   if (req.method === undefined) return pass;
 
   const served = registry.pod(self.ip, req.port);
@@ -73,9 +75,5 @@ export function decideInbound(
     destination_service: `${served.service.name}.${served.service.namespace}`,
     scope: 'destination',
   });
-  return {
-    status: 429,
-    flag: responseFlags.rateLimited,
-    headers: { 'retry-after': String(r.retryAfterSeconds) },
-  };
+  return { ...rateOutcome(r), headers: { 'retry-after': String(r.retryAfterSeconds) } };
 }

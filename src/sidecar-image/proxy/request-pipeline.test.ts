@@ -63,11 +63,13 @@ async function mesh(
   apps: Parameters<typeof startApps>[0],
   policies: TrafficPoliciesInput,
   random?: () => number,
+  accessLog = false,
 ) {
   const started = await startApps(apps);
   closers.push(started.close);
+  const telemetry = { accessLog: { enabled: accessLog }, tracing: { samplingPercent: 0 } };
   const c = await startClient({
-    config: { services: [webService(started.endpoints)], policies },
+    config: { services: [webService(started.endpoints)], policies, telemetry },
     dst,
     random,
   });
@@ -351,6 +353,7 @@ describe('outbound traffic policy through a real proxy', () => {
         }),
       },
       seeded(7),
+      true,
     );
     const rs = await callSeries(c.port, 500);
     const aborted = count(rs, (r) => r.status === 418);
@@ -362,6 +365,15 @@ describe('outbound traffic policy through a real proxy', () => {
     const delayed = (byFlags.get('DI') ?? 0) + (byFlags.get('DI,FI') ?? 0);
     expect(Math.abs((delayed / 500) * 100 - 30)).toBeLessThanOrEqual(4);
     expect((byFlags.get('FI') ?? 0) + (byFlags.get('DI,FI') ?? 0)).toBe(aborted);
+    // The access log carries the same flags, one line per request.
+    await waitFor(
+      () => c.client.logs.lines().filter((l) => l.type === 'access').length === 500,
+      3_000,
+      'log',
+    );
+    const logged = c.client.logs.lines().filter((l) => l.type === 'access' && l.flags === 'DI,FI');
+    expect(logged.length).toBe(byFlags.get('DI,FI') ?? 0);
+    expect(logged.length).toBeGreaterThan(0);
   });
 
   it('mirrors a copy fire-and-forget: the caller is answered while the mirror still holds every copy', async () => {

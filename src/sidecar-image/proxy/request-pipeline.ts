@@ -1,5 +1,5 @@
 import type { CircuitBreaker, Overflow } from './policy/circuit-breaker.js';
-import { faultFlags, retryFlag } from './policy/decision-flags.js';
+import { faultFlags, overflowOutcome, rateOutcome, retryFlag } from './policy/decision-flags.js';
 import { type ResponseFlag, responseFlags } from './policy/flags.js';
 import type { HeaderEditor } from './policy/header-ops.js';
 import {
@@ -158,7 +158,8 @@ export async function runOutbound(deps: PipelineDeps, req: OutboundRequest, t: T
   const ruleLimit = rule?.rateLimiter?.take(req.callerIdentity);
   if (ruleLimit && !ruleLimit.allowed) {
     m.rateLimited.inc({ direction: 'outbound', destination_service: svcLabel, scope: 'route' });
-    return refuse(t, 429, responseFlags.rateLimited, resHeaders, {
+    const o = rateOutcome(ruleLimit);
+    return refuse(t, o.status, o.flag, resHeaders, {
       'retry-after': String(ruleLimit.retryAfterSeconds),
     });
   }
@@ -195,7 +196,8 @@ export async function runOutbound(deps: PipelineDeps, req: OutboundRequest, t: T
       : undefined;
   if (destLimit && !destLimit.allowed) {
     m.rateLimited.inc({ direction: 'outbound', destination_service: destLabel, scope: 'destination' });
-    return refuse(t, 429, responseFlags.rateLimited, resHeaders, {
+    const o = rateOutcome(destLimit);
+    return refuse(t, o.status, o.flag, resHeaders, {
       'retry-after': String(destLimit.retryAfterSeconds),
     });
   }
@@ -222,7 +224,8 @@ export async function runOutbound(deps: PipelineDeps, req: OutboundRequest, t: T
     const overflow = dest.breaker.startRequest();
     if (overflow !== 'none') {
       m.circuitOpen.inc({ destination_service: destLabel, limit: overflow });
-      return refuse(t, 503, responseFlags.upstreamOverflow, resHeaders);
+      const o = overflowOutcome(overflow);
+      return refuse(t, o.status, o.flag, resHeaders);
     }
     const endpoints = usable(dest, upstream, scratch);
     const choice = balancer.pick(untried(endpoints, tried), addressOf, lb.algorithm, hashKey);
@@ -254,7 +257,8 @@ export async function runOutbound(deps: PipelineDeps, req: OutboundRequest, t: T
     );
     if (out.overflow !== 'none') {
       m.circuitOpen.inc({ destination_service: destLabel, limit: out.overflow });
-      return refuse(t, 503, responseFlags.upstreamOverflow, resHeaders);
+      const o = overflowOutcome(out.overflow);
+      return refuse(t, o.status, o.flag, resHeaders);
     }
     const ejected = dest.outlier?.report(ep.endpoint.ip, out.status, out.failure);
     if (ejected) m.ejections.inc({ destination_service: destLabel, reason: ejected });

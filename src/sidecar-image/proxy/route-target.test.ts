@@ -71,4 +71,50 @@ describe('resolveTarget', () => {
       r.kind === 'target' && [r.target.host, r.target.port, r.target.identity, r.target.destinationService],
     ).toEqual(['93.184.216.34', 443, undefined, 'passthrough']);
   });
+
+  it("balances a connection with the DestinationPolicy's algorithm over the Service's own", () => {
+    const pool = {
+      maxConnections: 0,
+      maxPendingRequests: 0,
+      maxConcurrentRequests: 0,
+      maxRequestsPerConnection: 0,
+      connectTimeoutMs: 1000,
+      idleTimeoutMs: 1000,
+    };
+    const two = registryOf(
+      testConfig({
+        services: [
+          {
+            name: 'db',
+            namespace: 'shop',
+            clusterIps: ['10.96.0.11'],
+            ports: [{ name: 'tcp', port: 5432 }],
+            endpoints: ['10.0.0.21', '10.0.0.22'].map((ip) => ({ ip, ports: { tcp: 5432 }, ready: true })),
+            loadBalancer: 'LEAST_REQUEST',
+          },
+        ],
+        policies: {
+          destinations: [
+            {
+              namespace: 'shop',
+              service: 'db',
+              source: 'DestinationPolicy shop/db',
+              policy: { loadBalancer: { algorithm: 'ROUND_ROBIN' }, connectionPool: pool },
+              retryBudget: { percent: 20, minRetriesPerSecond: 10, windowMs: 10_000 },
+              subsets: [],
+            },
+          ],
+        },
+      }),
+    );
+    const b = new Balancers(() => new Balancer(() => 0));
+    // Least request with draws of 0 would take 10.0.0.21 every time while nothing is in flight.
+    const hosts = [1, 2, 3, 4].map(() => {
+      const r = resolveTarget(two, b, { address: '10.96.0.11', port: 5432 }, pod, []);
+      if (r.kind !== 'target') throw new Error(r.reason);
+      r.target.release();
+      return r.target.host;
+    });
+    expect(hosts).toEqual(['10.0.0.21', '10.0.0.22', '10.0.0.21', '10.0.0.22']);
+  });
 });

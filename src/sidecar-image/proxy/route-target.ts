@@ -52,7 +52,11 @@ export function resolveTarget(
   const upstream = registry.service(dst.address, dst.port);
   if (upstream) {
     const svc = upstream.service;
-    const policy: LbPolicy = svc.loadBalancer ?? 'LEAST_REQUEST';
+    // The DestinationPolicy's balancer, else the Service's own (PolicySet falls back to it).
+    const policy: LbPolicy =
+      registry.policies.destination(svc.namespace, svc.name)?.policy.loadBalancer.algorithm ??
+      svc.loadBalancer ??
+      'LEAST_REQUEST';
     const balancer = balancers.for(`${svc.namespace}/${svc.name}:${upstream.portName}`);
     const picked = balancer.pick(upstream.endpoints, (e) => `${e.endpoint.ip}:${e.port}`, policy);
     if (!picked) return { kind: 'refuse', reason: 'no_healthy_upstream' };
