@@ -129,7 +129,7 @@ function config(): ProxyConfigInput {
   };
 }
 
-async function startProxy(pod: Pod, sa: string, configDir: string) {
+async function startProxy(pod: Pod, sa: string, configDir: string, extraEnv: Record<string, string> = {}) {
   const leaf = issueLeaf(ca, spiffeId(td, 'shop', sa));
   const identityDir = volume({ 'tls.crt': leaf.cert, 'tls.key': leaf.key, 'ca.crt': leaf.ca });
   const env = {
@@ -139,6 +139,7 @@ async function startProxy(pod: Pod, sa: string, configDir: string) {
     TRELLIS_SERVICE_ACCOUNT: sa,
     TRELLIS_CONFIG_DIR: configDir,
     TRELLIS_IDENTITY_DIR: identityDir,
+    ...extraEnv,
   };
   const argv = ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...tsx(proxyMain)];
   await pod.spawn(argv, { uid: proxyUid, gid: proxyGid }).waitForLine(/"msg":"proxy listening"/, 30_000);
@@ -158,7 +159,12 @@ beforeAll(async () => {
   await Promise.all([
     startProxy(a, 'client', configDir),
     startProxy(b, 'web', configDir),
-    startProxy(c, 'web', configDir),
+    startProxy(c, 'web', configDir, {
+      // c's readiness probe, as the injector rewrites it (src/api/probe-rewrite.ts).
+      TRELLIS_APP_PROBES: JSON.stringify({
+        '/app-health/web/readyz': { httpGet: { port: 8081, path: '/healthz' } },
+      }),
+    }),
   ]);
   await b.spawn(tsx(namedApp).concat('8081', 'v1'), app).waitForLine(/"event":"listening"/, 30_000);
   await c.spawn(tsx(namedApp).concat('8081', 'v2'), app).waitForLine(/"event":"listening"/, 30_000);
@@ -211,5 +217,16 @@ describe('traffic policy between pods', () => {
       /trellis_authz_decisions_total\{result="deny",reason="denied",policy="AuthorizationPolicy shop\/v2-no-admin"\} 1/,
     );
     expect(text).toMatch(/trellis_authz_decisions_total\{result="deny",reason="not-allowed",policy=""\} 1/);
+  });
+
+  it("keeps the kubelet's probes working: they reach the admin port, which no policy governs", async () => {
+    // The host (the kubelet's place) holds no mesh identity, which c's ALLOW policy would refuse.
+    const probe = await fetch(`http://${c.ip}:${ports.admin}/app-health/web/readyz`);
+    expect(probe.status).toBe(200);
+    const plain = await fetch(`http://${c.ip}:8081/healthz`).then(
+      (r) => r.status,
+      () => 'refused',
+    );
+    expect(plain).toBe('refused');
   });
 });
