@@ -1,5 +1,6 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Cache, InformerEvent } from './informer.js';
 import type { ObjectKey, Reconciler } from './reconciler.js';
 import type { Resource } from './resource.js';
@@ -20,6 +21,8 @@ export interface ControllerContext {
   enqueue(key: ObjectKey, afterMs?: number): void;
   /** Aborts when the term ends (lost Lease, shutdown): cancel the controller's own timers here. */
   signal: AbortSignal;
+  /** The operator's metrics registry (served at /metrics), for a controller's own metrics. */
+  registry?: Registry;
 }
 
 /** A resource to watch and the keys each of its changes puts on the controller's queue. */

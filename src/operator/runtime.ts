@@ -50,6 +50,7 @@ export class ControllerRuntime {
           queue.addAfter(key, afterMs);
         },
         signal: this.stopping.signal,
+        registry: options.metrics.registry,
       };
       const { reconciler, watches } = controller.setup(context);
       if (names.has(reconciler.name)) throw new Error(`two controllers are named ${reconciler.name}`);
