@@ -1,3 +1,4 @@
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { defaultInstallTarget } from '../../reconcilers/install/target.js';
 import { FakeInstallApi, rawMeshConfig } from '../../reconcilers/install/testing/fake-api.js';
@@ -61,5 +62,14 @@ describe('installController', () => {
     }
     await setup.reconciler.reconcile({ name: 'default' }, new AbortController().signal);
     expect(api.applied).toHaveLength(12);
+  });
+
+  it("makes the data-plane step once, with its gauges on the operator's registry", () => {
+    const registry = new Registry();
+    const controller = installController({ target: scopedTarget, api: () => new FakeInstallApi(undefined) });
+    controller.setup({ ...fakeContext().context, registry });
+    controller.setup({ ...fakeContext().context, registry });
+    expect(registry.getSingleMetric('trellis_injection_drift_pods')).toBeDefined();
+    expect(registry.getSingleMetric('trellis_outdated_proxy_pods')).toBeDefined();
   });
 });

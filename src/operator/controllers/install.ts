@@ -1,5 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { meshConfigName } from '../../api/crds/index.js';
 import { apiVersion } from '../../api/names.js';
 import { type InstallApi, kubeInstallApi } from '../../reconcilers/install/api.js';
@@ -16,6 +17,7 @@ import {
 import { DataPlaneReconciler } from '../../reconcilers/upgrade/reconcile.js';
 import { type Controller, watch } from '../controller.js';
 import type { Resource } from '../resource.js';
+import { DataPlaneMetrics } from '../upgrade-metrics.js';
 
 export interface InstallControllerOptions extends Omit<InstallReconcilerOptions, 'logger' | 'dataPlane'> {
   /** Where the install goes; the operator's own (trellis-system, cert-manager) when absent. */
@@ -26,11 +28,12 @@ export interface InstallControllerOptions extends Omit<InstallReconcilerOptions,
    * The data-plane upgrade step, made once per operator process (it remembers the drift events it
    * recorded); the whole cluster's DataPlaneReconciler when absent.
    */
-  dataPlane?: (kc: KubeConfig, logger: Logger) => DataPlaneStep;
+  dataPlane?: (kc: KubeConfig, logger: Logger, registry?: Registry) => DataPlaneStep;
 }
 
-const clusterDataPlane = (kc: KubeConfig, logger: Logger): DataPlaneStep => {
-  const reconciler = new DataPlaneReconciler({ kc, logger });
+const clusterDataPlane = (kc: KubeConfig, logger: Logger, registry?: Registry): DataPlaneStep => {
+  const metrics = registry ? { metrics: new DataPlaneMetrics(registry) } : {};
+  const reconciler = new DataPlaneReconciler({ kc, logger, ...metrics });
   return (mesh, installedVersion) => reconciler.reconcile(mesh, installedVersion);
 };
 
@@ -82,7 +85,8 @@ export function installController(options: InstallControllerOptions = {}): Contr
     setup(context) {
       const key = [{ name: meshConfigName }];
       const logger = context.logger.child({ controller: 'install' });
-      dataPlane ??= (options.dataPlane ?? clusterDataPlane)(context.kc, logger);
+      // Its gauges go on the operator's registry, once: the first term's context makes it.
+      dataPlane ??= (options.dataPlane ?? clusterDataPlane)(context.kc, logger, context.registry);
       return {
         reconciler: new InstallReconciler((options.api ?? kubeInstallApi)(context.kc, target), target, {
           ...options,
