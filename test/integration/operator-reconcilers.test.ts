@@ -149,6 +149,12 @@ describe('the operator runs the proxy-config and identity reconcilers', () => {
       await eventually('the edited route in the proxy config', async () =>
         (await timeoutOf()) === 3000 ? true : undefined,
       );
+      // The last good document: what follows is refused or conflicts, so it must stay byte for byte.
+      const configBytes = async () =>
+        (await k.core.readNamespacedConfigMap({ name: 'trellis-proxy-config', namespace: ns })).data?.[
+          'config.json'
+        ];
+      const lastGood = await configBytes();
 
       // What the API server accepts but the proxy could not run is marked, and left out.
       await k.custom.createNamespacedCustomObject({
@@ -204,6 +210,7 @@ describe('the operator runs the proxy-config and identity reconcilers', () => {
       expect((await proxyConfig(k, ns)).policies?.routes.map((r) => r.source)).toEqual([
         `TrafficRoute ${ns}/web-route`,
       ]);
+      expect(await configBytes()).toBe(lastGood);
 
       // The ServiceAccount's identity, issued by cert-manager.
       await eventually('Certificate trellis-identity-web Ready', async () => {
