@@ -161,3 +161,6 @@ if (mode === 'engine') {
 function* pairs(raw: string[]): Generator<[string, string]> {
   for (let i = 0; i < raw.length; i += 2) yield [(raw[i] ?? '').toLowerCase(), raw[i + 1] ?? ''];
 }
+
+// A clean exit on SIGTERM, so --cpu-prof and --heap-prof write their profiles.
+process.once('SIGTERM', () => process.exit(0));

@@ -1,7 +1,14 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultH1Limits, type H1Exchange, type H1Handlers, type H1Limits, serveH1 } from './forward.js';
+import {
+  defaultH1Limits,
+  type H1Exchange,
+  type H1Handlers,
+  type H1Limits,
+  type H1Served,
+  serveH1,
+} from './forward.js';
 import { UpstreamPool } from './pool.js';
 
 const servers: (Server | HttpServer)[] = [];
@@ -81,8 +88,13 @@ async function engine(upstreamPort: number, extra: Partial<H1Handlers> = {}, lim
     onClientError: (status) => clientErrors.push(status),
     ...extra,
   };
-  const server = await listen(createServer((s) => serveH1(s, handlers, { ...defaultH1Limits, ...limits })));
-  return { port: portOf(server), exchanges, clientErrors, pool };
+  const served: H1Served[] = [];
+  const server = await listen(
+    createServer((s) => {
+      served.push(serveH1(s, handlers, { ...defaultH1Limits, ...limits }));
+    }),
+  );
+  return { port: portOf(server), exchanges, clientErrors, pool, served };
 }
 
 /**
@@ -312,5 +324,29 @@ describe('serveH1', () => {
     const r2 = await talk(e.port, ['GET / HTTP/1.1\r\nHost: a\r\n\r\n']);
     expect(r2.closed).toBe(true);
     expect(r2.text).toContain('Connection: close');
+  });
+
+  it('drain closes an idle connection at once and a busy one after its response', async () => {
+    let answer: (() => void) | undefined;
+    const e = await engine(
+      await rawUpstream((s) =>
+        s.on('data', () => {
+          answer = () => s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+        }),
+      ),
+    );
+    const idle = talk(e.port, []);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(e.served[0]?.busy()).toBe(false);
+    e.served[0]?.drain();
+    expect((await idle).closed).toBe(true);
+    const busy = talk(e.port, ['GET / HTTP/1.1\r\nHost: a\r\n\r\n']);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(e.served[1]?.busy()).toBe(true);
+    e.served[1]?.drain();
+    answer?.();
+    const r = await busy;
+    expect(r.closed).toBe(true);
+    expect(r.text).toBe('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
   });
 });

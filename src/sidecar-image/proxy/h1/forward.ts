@@ -83,8 +83,18 @@ const empty = Buffer.alloc(0);
  * objects, no re-encoding); heads are parsed, rewritten and serialised once. One exchange at a
  * time: pipelined requests wait, already read, until the response before them is complete.
  */
-export function serveH1(client: Duplex, handlers: H1Handlers, limits: H1Limits = defaultH1Limits): void {
-  new H1Connection(client, handlers, limits).start();
+export function serveH1(client: Duplex, handlers: H1Handlers, limits: H1Limits = defaultH1Limits): H1Served {
+  const conn = new H1Connection(client, handlers, limits);
+  conn.start();
+  return { drain: () => conn.drain(), busy: () => conn.busy };
+}
+
+/** A served connection, for a connection tracker. */
+export interface H1Served {
+  /** Closes the connection now if it is between requests, else right after the current response. */
+  drain: () => void;
+  /** True while an exchange is in flight. */
+  busy: () => boolean;
 }
 
 class H1Connection {
@@ -178,10 +188,26 @@ class H1Connection {
     this.#exchange.begin();
   }
 
+  get busy(): boolean {
+    return this.#exchange !== undefined;
+  }
+
+  /** The connection ends after the current response (drain, or the proxy is draining). */
+  get closing(): boolean {
+    return this.#draining || this.handlers.draining?.() === true;
+  }
+
+  drain(): void {
+    this.#draining = true;
+    if (!this.#exchange) this.close();
+  }
+
+  #draining = false;
+
   /** Called by the exchange once its response is complete. */
   next(keepOpen: boolean): void {
     this.#exchange = undefined;
-    if (!keepOpen || this.#ended || this.handlers.draining?.()) {
+    if (!keepOpen || this.#ended || this.closing) {
       this.close();
       return;
     }
@@ -432,7 +458,7 @@ class Exchange {
       this.#pending = [];
       this.#resBuf = empty;
       this.#res = { head, reader: new BodyReader(framing, this.conn.limits) };
-      const close = framing.kind === 'close' || !keepsAlive(this.head) || this.conn.handlers.draining?.();
+      const close = framing.kind === 'close' || !keepsAlive(this.head) || this.conn.closing;
       if (close) fields.push('Connection', 'close');
       this.#closeClient = Boolean(close);
       this.#headSent = true;
