@@ -35,6 +35,10 @@ describe('installManifests', () => {
       'ClusterRoleBinding/trellis-operator',
       'Role/trellis-operator-leader-election',
       'RoleBinding/trellis-operator-leader-election',
+      'Role/trellis-operator-install',
+      'RoleBinding/trellis-operator-install',
+      'Role/trellis-operator-mesh-ca',
+      'RoleBinding/trellis-operator-mesh-ca',
       'Deployment/trellis-operator',
       'MeshConfig/default',
     ]);
@@ -72,7 +76,7 @@ describe('trellisctl install', () => {
       stderr: { write: () => true },
     };
     expect(await trellisctl(['install', '--version', '0.2.0'], io)).toBe(0);
-    expect(objects(stdout)).toHaveLength(13);
+    expect(objects(stdout)).toHaveLength(17);
     expect(stdout).toContain('image: trellis/control-plane:0.2.0');
   });
 });
