@@ -17,6 +17,9 @@ export class ProxyConfigWatch {
   /** The size of each namespace's document, in bytes. */
   readonly bytes = new Map<string, number>();
   writes = 0;
+  /** When the latest write arrived (performance.now()). */
+  lastWriteAt = 0;
+  #firstWriteAfter: { since: number; at: number | undefined } | undefined;
   #waiter: { check: () => boolean; resolve: (at: number) => void } | undefined;
   #failed: Error | undefined;
   #abort: AbortController | undefined;
@@ -49,6 +52,8 @@ export class ProxyConfigWatch {
     const at = performance.now();
     if (type === 'ADDED' || type === 'MODIFIED') {
       this.writes++;
+      this.lastWriteAt = at;
+      if (this.#firstWriteAfter && this.#firstWriteAfter.at === undefined) this.#firstWriteAfter.at = at;
       this.#set(obj);
     } else if (type === 'DELETED' && obj.metadata?.namespace) {
       this.docs.delete(obj.metadata.namespace);
@@ -58,6 +63,17 @@ export class ProxyConfigWatch {
       this.#waiter.resolve(at);
       this.#waiter = undefined;
     }
+  }
+
+  /** Starts noting when the next write arrives; `firstWrite` reads it. */
+  markChange(since: number): void {
+    this.#firstWriteAfter = { since, at: undefined };
+  }
+
+  /** Milliseconds from the marked change to the first write after it, if one came. */
+  firstWrite(): number | undefined {
+    const mark = this.#firstWriteAfter;
+    return mark?.at === undefined ? undefined : mark.at - mark.since;
   }
 
   /** When `check` holds (now, or at the event that makes it hold); fails after `timeoutMs`. */
