@@ -68,6 +68,22 @@ export function createInboundHttp(
       forwardOnce(ex, app, noop);
     },
     (req, socket, head, info) => {
+      // An Upgrade is authorized like any request: it would otherwise be a way around the policy.
+      const registry = ctx.registry();
+      const v =
+        registry &&
+        decideInbound(registry.policies, registry, selfOf(ctx.pod.ip, registry), metrics, {
+          principal: info.peerId,
+          method: req.method,
+          path: splitTarget(req.url ?? '/').path,
+          port: info.appPort,
+        });
+      if (v && v.status !== 0) {
+        ctx.metrics.tcpClosed.inc({ ...info.labels, response_flags: v.flag });
+        return socket.end(
+          `HTTP/1.1 ${v.status} ${v.status === 403 ? 'Forbidden' : 'Too Many Requests'}\r\nConnection: close\r\nContent-Length: 0\r\nx-trellis-response-flags: ${v.flag}\r\n\r\n`,
+        );
+      }
       connectTcp(ctx.appHost, info.appPort, ctx.timeouts.connectMs).then(
         (app) => forwardUpgrade(ctx, req, socket, head, app, info.labels, noop),
         () =>

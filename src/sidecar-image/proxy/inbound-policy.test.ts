@@ -178,6 +178,36 @@ describe('inbound traffic policy through a real proxy', () => {
     expect(Object.fromEntries(byOutcome)).toEqual({ '200 -': 2, '403 RBAC': 3 });
   });
 
+  it('refuses an Upgrade from a caller the policy denies, before it reaches the app', async () => {
+    const s = await server({ authorization });
+    const upgrade = (agent: Agent) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({
+          host: podIp,
+          port: s.port,
+          path: '/ws',
+          agent,
+          headers: { connection: 'Upgrade', upgrade: 'websocket' },
+        });
+        req.on('upgrade', (res, socket) => {
+          socket.destroy();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await upgrade(agentAs(s.ca, ids.other))).toBe(403);
+    const closed = (await s.t.ctx.metrics.tcpClosed.get()).values.map((v) => [
+      v.labels.response_flags,
+      v.value,
+    ]);
+    expect(closed).toEqual([['RBAC', 1]]);
+  });
+
   it('closes a denied opaque TCP connection and splices an allowed one', async () => {
     const s = await server({ authorization });
     s.target.port = s.tcpPort;
