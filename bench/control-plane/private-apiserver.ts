@@ -98,11 +98,17 @@ export function startApiserver(
   binDir: string,
   opts: { etcdUrl: string; port: number; log: string },
 ): Promise<Started> {
-  const args = apiserver.args.map((arg) => {
-    if (arg.startsWith('--etcd-servers=')) return `--etcd-servers=${opts.etcdUrl}`;
-    if (arg.startsWith('--secure-port=')) return `--secure-port=${opts.port}`;
-    return arg;
-  });
+  const args = [
+    ...apiserver.args.map((arg) => {
+      if (arg.startsWith('--etcd-servers=')) return `--etcd-servers=${opts.etcdUrl}`;
+      if (arg.startsWith('--secure-port=')) return `--secure-port=${opts.port}`;
+      return arg;
+    }),
+    // The identity Lease in kube-system is named after the host, so it is the shared API server's too,
+    // and a starting API server deletes "its" old one: without this, every start would delete the
+    // shared server's Lease until that server wrote it again. The peer proxy needs identities, so it goes too.
+    '--feature-gates=APIServerIdentity=false,UnknownVersionInteroperabilityProxy=false',
+  ];
   const ready = async () => {
     const r = await probe(`https://127.0.0.1:${opts.port}/readyz`, { pkiDir: statePaths.pki });
     return r.status === 200;

@@ -106,9 +106,9 @@ describe('operator recovery after the API server restarts', () => {
       expect(operator.isLeader()).toBe(true);
       const before = apiserver.pid;
 
-      // The API server stops as in a rolling upgrade (SIGTERM). Renewals fail, so the operator stops
-      // leading within the renew deadline and stops its controllers.
-      await apiserver.stop('SIGTERM');
+      // The API server crashes (SIGKILL). Renewals fail, so the operator stops leading within the renew
+      // deadline and stops its controllers.
+      await apiserver.stop('SIGKILL');
       apiserver = undefined;
       await eventually('leadership lost', async () => (operator.isLeader() ? undefined : true), 30_000);
       expect(operator.readiness().detail).toBe('standing by');
