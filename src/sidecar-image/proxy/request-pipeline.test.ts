@@ -2,7 +2,15 @@ import type { ServerResponse } from 'node:http';
 import { connect as h2connect, createServer as h2server } from 'node:http2';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TrafficPoliciesInput } from '../../api/proxy-config-policies.js';
+import { Balancer } from './balancer.js';
+import { createMetrics } from './metrics.js';
 import { defaultConnectionPool } from './policy/defaults.js';
+import { splitTarget } from './policy/request-view.js';
+import { policyMetrics } from './policy-metrics.js';
+import { runOutbound, type Transport } from './request-pipeline.js';
+import { Balancers } from './route-target.js';
+import { testConfig } from './testing/config.js';
+import { registryOf } from './testing/harness.js';
 import {
   call,
   callSeries,
@@ -524,5 +532,123 @@ describe('HTTP/2 (gRPC) through the same pipeline', () => {
     expect(got).toEqual({ status: 200, body: 'reply', trailer: '0' });
     expect(streams).toBe(2);
     expect((await c.counter('trellis_retries_total')).map((v) => v.value)).toEqual([1]);
+  });
+});
+
+describe('the pipeline alone, with a recording transport', () => {
+  /** A transport that records calls and answers every try 200, so the order of decisions shows. */
+  function recorder() {
+    const calls: string[] = [];
+    const t: Transport = {
+      flags: [],
+      tryOnce: async (to, _h, timeoutMs, done) => {
+        calls.push(`try ${to.host} ${timeoutMs ?? '-'}`);
+        done();
+        return {
+          status: 200,
+          grpcStatus: -1,
+          failure: 'none',
+          flag: '-',
+          overflow: 'none',
+          commit: () => calls.push('commit'),
+          discard: () => calls.push('discard'),
+        };
+      },
+      answer: (status) => calls.push(`answer ${status} ${t.flags.join(',')}`),
+      mirror: () => false,
+      bodyReplayable: () => true,
+      gone: () => false,
+    };
+    return { t, calls };
+  }
+
+  /** A compiled config and a `send` that runs one request through the pipeline against it. */
+  function pipeline(policies: TrafficPoliciesInput) {
+    const registry = registryOf(
+      testConfig({
+        services: [
+          webService([{ ip: '10.0.0.7', ports: { http: 8080 }, ready: true, workload: 'w', labels: {} }]),
+        ],
+        policies,
+      }),
+    );
+    const upstream = registry.service('10.96.0.30', 80);
+    if (!upstream) throw new Error('no upstream');
+    const sleeps: number[] = [];
+    const deps = {
+      set: registry.policies,
+      registry,
+      balancers: new Balancers(() => new Balancer()),
+      metrics: policyMetrics(createMetrics()),
+      random: () => 0,
+      now: () => 0,
+      sleep: async (ms: number) => {
+        sleeps.push(ms);
+      },
+    };
+    const send = async (url = '/') => {
+      const { t, calls } = recorder();
+      const view = { method: 'GET', ...splitTarget(url), headers: {} };
+      const req = { view, upstream, servicePort: 80, callerIdentity: undefined, sourceIp: '10.0.0.9' };
+      await runOutbound(deps, req, t);
+      return calls;
+    };
+    return { send, sleeps, budget: () => registry.policies.destination('shop', 'web')?.budget.allowance() };
+  }
+
+  const run = async (policies: TrafficPoliciesInput) => {
+    const p = pipeline(policies);
+    const calls = await p.send();
+    return { calls, sleeps: p.sleeps, budgetAllowance: p.budget() };
+  };
+
+  it('answers an abort fault after its delay without a try, before the budget counts the request', async () => {
+    const r = await run({
+      routes: route({
+        name: 'chaos',
+        matches: [],
+        destinations: [to()],
+        fault: { delay: { delayMs: 7, percent: 100 }, abort: { httpStatus: 503, percent: 100 } },
+      }),
+      destinations: destination({}, [], { percent: 100, minRetriesPerSecond: 0, windowMs: 10_000 }),
+    });
+    expect(r).toEqual({ calls: ['answer 503 DI,FI'], sleeps: [7], budgetAllowance: 0 });
+  });
+
+  it('refuses on the rule rate limit before any fault delay', async () => {
+    const p = pipeline({
+      routes: route({
+        name: 'limited',
+        matches: [],
+        destinations: [to()],
+        rateLimit: { maxTokens: 1, tokensPerFill: 1, fillIntervalMs: 60_000, perIdentity: false },
+        fault: { delay: { delayMs: 7, percent: 100 } },
+      }),
+    });
+    expect(await p.send()).toEqual(['try 10.0.0.7 -', 'commit']);
+    expect(await p.send()).toEqual(['answer 429 RL']);
+    // Only the admitted request was delayed.
+    expect(p.sleeps).toEqual([7]);
+  });
+
+  it('sends a try with the route timeout when there is no per-try timeout, and commits its answer', async () => {
+    const r = await run({
+      routes: route({ name: 'timed', matches: [], destinations: [to()], timeoutMs: 250 }),
+    });
+    expect(r.calls).toEqual(['try 10.0.0.7 250', 'commit']);
+  });
+
+  it('answers 503 NR when a split names a subset the destination does not have', async () => {
+    const r = await run({ routes: route({ name: 'gone', matches: [], destinations: [to('v9')] }) });
+    expect(r.calls).toEqual(['answer 503 NR']);
+  });
+
+  it('leaves a per-identity destination limit to the server side', async () => {
+    const limit = { maxTokens: 1, tokensPerFill: 1, fillIntervalMs: 60_000, perIdentity: true };
+    const p = pipeline({ destinations: destination({ rateLimit: limit }) });
+    expect([await p.send(), await p.send()]).toEqual([
+      ['try 10.0.0.7 -', 'commit'],
+      ['try 10.0.0.7 -', 'commit'],
+    ]);
   });
 });
