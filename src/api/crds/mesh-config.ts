@@ -14,7 +14,9 @@ const issuerRef = z
     kind: z
       .enum(['Issuer', 'ClusterIssuer'])
       .default('ClusterIssuer')
-      .describe('Issuer (in trellis-system) or ClusterIssuer.'),
+      .describe(
+        "Issuer (in cert-manager's cluster resource namespace, next to the mesh CA certificate) or ClusterIssuer.",
+      ),
     group: z.string().max(253).default('cert-manager.io').describe('API group of the issuer.'),
   })
   .describe(
