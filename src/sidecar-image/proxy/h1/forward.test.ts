@@ -1,6 +1,10 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
+import { requireSpiffeId } from '../mtls.js';
+import { sniff } from '../sniff.js';
+import { issueLeaf, makeCa } from '../testing/pki.js';
 import {
   defaultH1Limits,
   type H1Exchange,
@@ -348,5 +352,68 @@ describe('serveH1', () => {
     const r = await busy;
     expect(r.closed).toBe(true);
     expect(r.text).toBe('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
+  });
+
+  it('serves a stream the listener sniffed first (its bytes put back), as the capture listeners hand them over', async () => {
+    const up = await echoUpstream();
+    const pool = new UpstreamPool(
+      () =>
+        new Promise((resolve) => {
+          const s = connect(up.port, '127.0.0.1', () => resolve(s));
+        }),
+    );
+    pools.push(pool);
+    const server = await listen(
+      createServer(async (socket) => {
+        expect(await sniff(socket, 1_000)).toBe('http1');
+        serveH1(socket, { acquire: () => pool.acquire(), release: (u, r) => pool.release(u, r) });
+      }),
+    );
+    const r = await talk(portOf(server), ['GET /sniffed HTTP/1.1\r\nHost: a\r\n\r\n'], (t) =>
+      t.includes('body='),
+    );
+    expect(r.text).toContain('GET /sniffed te=- x-hop=- body=');
+  });
+
+  it('runs over mTLS on both sides, as between two proxies', async () => {
+    const ca = makeCa('h1-forward-test');
+    const leaf = issueLeaf(ca, 'spiffe://cluster.local/ns/t/sa/peer');
+    const tlsOpts = { cert: leaf.cert, key: leaf.key, ca: ca.cert, minVersion: 'TLSv1.3' as const };
+    const up = await echoUpstream();
+    // The inner proxy: mTLS in, plaintext to the echo app.
+    const inner = await engine(up.port);
+    const peer = await listen(
+      createTlsServer({ ...tlsOpts, requestCert: true, rejectUnauthorized: true }, (tls) => {
+        const app = connect(inner.port, '127.0.0.1');
+        tls.pipe(app).pipe(tls);
+      }),
+    );
+    // The outer proxy: plaintext in, pooled mTLS out.
+    const pool = new UpstreamPool(
+      () =>
+        new Promise((resolve, reject) => {
+          const s = tlsConnect(
+            {
+              ...tlsOpts,
+              host: '127.0.0.1',
+              port: portOf(peer),
+              servername: '',
+              checkServerIdentity: requireSpiffeId('spiffe://cluster.local/ns/t/sa/peer'),
+            },
+            () => resolve(s),
+          );
+          s.once('error', reject);
+        }),
+    );
+    pools.push(pool);
+    const outer = await listen(
+      createServer((s) =>
+        serveH1(s, { acquire: () => pool.acquire(), release: (u, r) => pool.release(u, r) }),
+      ),
+    );
+    const get = 'GET /tls HTTP/1.1\r\nHost: a\r\n\r\n';
+    const r = await talk(portOf(outer), [get, get], (t) => count(t, 'body=') === 2);
+    expect(count(r.text, 'GET /tls te=- x-hop=- body=')).toBe(2);
+    expect(pool.idle).toBe(1);
   });
 });
