@@ -148,6 +148,42 @@ describe('ProxyConfigReconciler', () => {
     expect(w.applied).toEqual([]);
   });
 
+  it('keeps the last accepted version of an edited CR in the config while the edit is refused', async () => {
+    let current = state({
+      meshObjects: [{ ...route('web'), metadata: { ...route('web').metadata, uid: 'u1' } }],
+    });
+    const reader = { ...staticReader(current) };
+    for (const key of Object.keys(reader) as Array<keyof typeof reader>) {
+      Object.assign(reader, { [key]: () => current[key] });
+    }
+    const writer = new RecordingWriter();
+    const r = new ProxyConfigReconciler(reader, writer, { now });
+    const reconcile = () => r.reconcile({ name: 'shop' }, new AbortController().signal);
+    await reconcile();
+    const good = writer.applied[0] as V1ConfigMap;
+    const invalid: MeshObject = {
+      ...route('web'),
+      metadata: { ...route('web').metadata, uid: 'u1', generation: 3 },
+      spec: { service: 'web', rules: [{ destinations: [{ service: 'web', weight: 30 }] }] },
+    };
+    current = { ...current, meshObjects: [invalid], proxyConfigMaps: [good] };
+    await reconcile();
+    expect(writer.applied).toHaveLength(1);
+    expect(writer.statuses.at(-1)?.status).toMatchObject({
+      observedGeneration: 3,
+      conditions: [
+        {
+          type: 'Accepted',
+          status: 'False',
+          reason: 'Invalid',
+          message:
+            'generation 3 is not in effect: spec.rules[0].destinations: weights must sum to 100, not 30; generation 2 stays in effect',
+        },
+        { type: 'ResolvedRefs', status: 'True', message: 'generation 2: every reference resolves' },
+      ],
+    });
+  });
+
   it('computes the shared part once per set of inputs, and again when any input object is replaced', async () => {
     // One reconciler over a reader whose lists move on, as the operator's caches do between reconciles.
     let current = state();

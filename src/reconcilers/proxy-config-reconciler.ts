@@ -4,6 +4,7 @@ import type { ObjectKey, ReconcileResult, Reconciler } from '../operator/reconci
 import { configHashAnnotation, managedBy, meshConfigOwner, sameOwners } from './labels.js';
 import { namespaceWarning, proxyConfigMapObject } from './objects.js';
 import { type ObservedState, type ObservedStateReader, snapshot } from './observed.js';
+import { LastAccepted } from './policies/last-accepted.js';
 import type { PolicyOutcome } from './policies/outcome.js';
 import { policyConditions, statusUpToDate } from './policy-conditions.js';
 import { configMapLimitBytes, desiredProxyConfig, type MeshWide, meshWide } from './proxy-config.js';
@@ -42,6 +43,8 @@ export class ProxyConfigReconciler implements Reconciler {
    * very same object: cached objects are never mutated, an update replaces them.
    */
   #shared: { mesh: MeshConfig; inputs: ReturnType<typeof meshWideInputs>; value: MeshWide } | undefined;
+  /** Each CR's last accepted version, compiled in place of a refused edit (for this process's life). */
+  readonly #lastAccepted = new LastAccepted();
 
   constructor(
     private readonly reader: ObservedStateReader,
@@ -70,7 +73,7 @@ export class ProxyConfigReconciler implements Reconciler {
     if (last?.mesh === mesh && inputs.every((list, i) => sameElements(list, last.inputs[i] ?? []))) {
       return last.value;
     }
-    const value = meshWide(state, mesh);
+    const value = meshWide(state, mesh, this.#lastAccepted);
     this.#shared = { mesh, inputs, value };
     return value;
   }

@@ -4,8 +4,9 @@ import { type ProxyConfigInput, proxyConfig, type Service } from '../api/proxy-c
 import type { TrafficPolicies } from '../api/proxy-config-policies.js';
 import { canonicalJson, contentHash } from './canonical-json.js';
 import { activeMeshedPods } from './meshed.js';
-import type { ObservedState } from './observed.js';
+import type { MeshObject, ObservedState } from './observed.js';
 import { type CompiledPolicies, compilePolicies, policiesForNamespace } from './policies/compile.js';
+import type { LastAccepted } from './policies/last-accepted.js';
 import { validDestinationPolicies } from './policy-conditions.js';
 import { desiredServices } from './services.js';
 
@@ -141,13 +142,23 @@ export interface MeshWide {
   rendered: RenderedServices;
 }
 
-/** Computed once per reconcile: both the documents and the CRs' conditions read it. */
-export function meshWide(state: ObservedState, mesh: MeshConfig): MeshWide {
-  const services = desiredServices(state, mesh.spec.trustDomain, subsetLabelKeys(state));
+/**
+ * Computed once per reconcile: both the documents and the CRs' conditions read it. With `lastAccepted`,
+ * a CR whose current version is refused is compiled as its last accepted version (last-accepted.ts);
+ * the Services are built from the same versions, so a kept DestinationPolicy's subset labels ship too.
+ */
+export function meshWide(state: ObservedState, mesh: MeshConfig, lastAccepted?: LastAccepted): MeshWide {
+  const build = (objects: readonly MeshObject[]) => {
+    const services = desiredServices(state, mesh.spec.trustDomain, subsetLabelKeys({ meshObjects: objects }));
+    return { services, compiled: compilePolicies({ objects, services }) };
+  };
+  const { services, compiled } = lastAccepted
+    ? lastAccepted.compile(state.meshObjects, build)
+    : build(state.meshObjects);
   return {
     meshed: new Set(meshedNamespaces(state)),
     services,
-    compiled: compilePolicies({ objects: state.meshObjects, services }),
+    compiled,
     rendered: renderServices(services),
   };
 }

@@ -36,12 +36,20 @@ export const refsOk: Verdict = {
   message: 'every reference resolves',
 };
 
+/** How every refusal's Accepted message begins. */
+export const notInEffect = 'not in effect: ';
+
 export function refused(err: PolicyError): { accepted: Verdict; resolvedRefs: Verdict } {
+  return refusedWith({ status: 'False', reason: err.reason, message: `${notInEffect}${err.message}` });
+}
+
+/** Both verdicts of a refused object, from its Accepted verdict. */
+export function refusedWith(accepted: Verdict): { accepted: Verdict; resolvedRefs: Verdict } {
   return {
-    accepted: { status: 'False', reason: err.reason, message: `not in effect: ${err.message}` },
+    accepted,
     resolvedRefs: {
       status: 'Unknown',
-      reason: err.reason,
+      reason: accepted.reason,
       message: 'references are not checked: the policy is not in effect',
     },
   };
