@@ -256,6 +256,7 @@ export class H2Exchange implements Transport {
           discard: () => {
             this.#body.detach(upstream);
             if (!upstream.closed) upstream.close(constants.NGHTTP2_CANCEL);
+            end();
           },
         });
       });

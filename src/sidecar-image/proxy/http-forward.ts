@@ -106,6 +106,9 @@ const failed = (
   discard: () => {},
 });
 
+/** How long a discarded response (a retry follows) may take to drain before its connection is cut. */
+const discardDrainMs = 1_000;
+
 /** Requests each pooled upstream connection has carried, for `maxRequestsPerConnection`. */
 const served = new WeakMap<Duplex, number>();
 
@@ -264,9 +267,12 @@ export class H1Exchange implements Transport {
             commit: (resEdit) => this.#relay(upRes, status, resEdit, end),
             discard: () => {
               this.#body.detach(upReq);
-              upRes.once('end', end);
-              upRes.once('close', end);
+              // Drained so the connection can be pooled again; one that keeps streaming is cut.
+              const cut = setTimeout(() => upReq.destroy(), discardDrainMs);
+              upRes.once('close', () => clearTimeout(cut));
               upRes.resume();
+              // The try is over for the policy now: its retry must not wait for its own slot.
+              end();
             },
           });
         });

@@ -55,15 +55,13 @@ async function handle(
   const registry = ctx.registry();
   if (!dst) return refuse('no_original_dst');
   if (!registry) return refuse('not_ready');
-  const resolved = resolveTarget(registry, balancers, dst, ctx.pod, proxyPorts);
-  const declaredTcp = resolved.kind === 'target' && resolved.target.protocol === 'tcp';
-  const kind = declaredTcp ? 'tcp' : await sniff(socket, ctx.timeouts.detectMs);
+  // The declared protocol, read without picking an endpoint (a pick would move round robin).
+  const protocol = (registry.service(dst.address, dst.port) ?? registry.pod(dst.address, dst.port))?.protocol;
+  const kind = protocol === 'tcp' ? 'tcp' : await sniff(socket, ctx.timeouts.detectMs);
   // HTTP picks an endpoint per request (HTTP/2: per stream), and answers refusals with a status.
   const handler = kind === 'http1' ? http : kind === 'h2' ? h2 : undefined;
-  if (handler) {
-    if (resolved.kind === 'target') resolved.target.release();
-    return handler(ctx, { socket, dst });
-  }
+  if (handler) return handler(ctx, { socket, dst });
+  const resolved = resolveTarget(registry, balancers, dst, ctx.pod, proxyPorts);
   if (resolved.kind === 'refuse') return refuse(resolved.reason);
   const target = resolved.target;
   const labels = outboundLabels(ctx, target);

@@ -115,6 +115,27 @@ describe('outbound traffic policy through a real proxy', () => {
     expect((await c.counter('trellis_retries_total')).map((v) => v.value)).toEqual([20]);
   });
 
+  it('retries past a 503 that keeps streaming, within a one-request concurrency limit', async () => {
+    const c = await mesh(
+      [
+        {
+          ip: '127.0.0.3',
+          handler: (_req, res) => {
+            res.writeHead(503);
+            res.write('still going');
+          },
+        },
+        { ip: '127.0.0.4', handler: ok('good') },
+      ],
+      {
+        routes: route({ name: 'all', matches: [], destinations: [to()], retries: retries(1, ['5xx']) }),
+        destinations: destination({ connectionPool: { ...defaultConnectionPool, maxConcurrentRequests: 1 } }),
+      },
+    );
+    const r = await call(c.port);
+    expect([r.status, r.body]).toEqual([200, 'good']);
+  });
+
   it('caps retries with the budget when every endpoint fails, whatever the attempts', async () => {
     let tries = 0;
     const failing = (_req: unknown, res: ServerResponse) => {
