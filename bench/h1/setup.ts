@@ -159,7 +159,10 @@ export function snapshot(b: Bench, name: string, commit: string, work: boolean):
   const root = here('../..');
   const dest = b.files(`tree-${name}`);
   mkdirSync(dest);
-  execFileSync('sh', ['-c', `git -C "${root}" archive "${commit}" src bench package.json tsconfig.json | tar -x -C "${dest}"`]);
+  execFileSync('sh', [
+    '-c',
+    `git -C "${root}" archive "${commit}" src bench package.json tsconfig.json | tar -x -C "${dest}"`,
+  ]);
   symlinkSync(join(root, 'node_modules'), join(dest, 'node_modules'));
   // bench/h1 may not be committed yet at `commit`; the harness itself always comes from the checkout.
   const take = work ? owned : ['bench/h1'];
