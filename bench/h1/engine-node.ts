@@ -92,7 +92,7 @@ function listen(handle: (s: Duplex) => void) {
 }
 
 if (mode === 'engine') {
-  const pool = new UpstreamPool(open, 64);
+  const pool = new UpstreamPool(open, { maxIdle: 32, maxActive: 32 });
   listen((socket) =>
     serveH1(socket, {
       acquire: () => pool.acquire(),

@@ -13,7 +13,7 @@ import {
   type H1Served,
   serveH1,
 } from './forward.js';
-import { UpstreamPool } from './pool.js';
+import { AcquireError, UpstreamPool } from './pool.js';
 
 const servers: (Server | HttpServer)[] = [];
 const pools: UpstreamPool[] = [];
@@ -415,5 +415,18 @@ describe('serveH1', () => {
     const r = await talk(portOf(outer), [get, get], (t) => count(t, 'body=') === 2);
     expect(count(r.text, 'GET /tls te=- x-hop=- body=')).toBe(2);
     expect(pool.idle).toBe(1);
+  });
+
+  it('answers an AcquireError with its status and flag (a routing refusal)', async () => {
+    const up = await echoUpstream();
+    const e = await engine(up.port, {
+      acquire: () => Promise.reject(new AcquireError('no route', 502, 'NR')),
+    });
+    const r = await talk(e.port, ['GET / HTTP/1.1\r\nHost: a\r\n\r\n']);
+    expect(r.text).toBe(
+      'HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nx-trellis-response-flags: NR\r\nContent-Length: 0\r\n\r\n',
+    );
+    expect(e.exchanges.map((x) => [x.status, x.flag])).toEqual([[502, 'NR']]);
+    expect(up.connections()).toBe(0);
   });
 });

@@ -19,7 +19,7 @@ import {
   requestHeadBytes,
   responseHeadBytes,
 } from './head.js';
-import type { H1Upstream } from './pool.js';
+import { AcquireError, type H1Upstream } from './pool.js';
 
 export interface H1Limits extends HeadLimits, BodyLimits {
   /** A request head must be complete this long after its first byte (slowloris guard): 408. */
@@ -49,7 +49,10 @@ export interface H1Exchange {
 }
 
 export interface H1Handlers {
-  /** A connection towards this request's destination (pooled by the caller). */
+  /**
+   * A connection towards this request's destination (pooled by the caller). Rejecting with an
+   * AcquireError answers its status and flag (no route, no healthy endpoint, pool full).
+   */
   acquire: (head: RequestHead) => Promise<H1Upstream>;
   /** The connection back after an exchange; not reusable means the caller closes it. */
   release: (up: H1Upstream, reusable: boolean) => void;
@@ -319,7 +322,7 @@ class Exchange {
     this.conn.client.pause();
     this.conn.handlers.acquire(this.head).then(
       (up) => this.#attach(up),
-      () => this.#fail('UF', 503),
+      (err: unknown) => this.#refused(err),
     );
   }
 
@@ -518,11 +521,17 @@ class Exchange {
       this.#detachUp(false);
       this.conn.handlers.acquire(this.head).then(
         (fresh) => this.#attach(fresh),
-        () => this.#fail('UF', 503),
+        (err: unknown) => this.#refused(err),
       );
       return;
     }
     this.#fail(flag, 502);
+  }
+
+  /** acquire() failed: its AcquireError's status and flag, else 503 UF. */
+  #refused(err: unknown): void {
+    if (err instanceof AcquireError) this.#fail(err.flag, err.status);
+    else this.#fail('UF', 503);
   }
 
   /** Gives up on the exchange: a status to the client if none was sent yet, else a cut. */

@@ -8,26 +8,71 @@ export interface H1Upstream {
 }
 
 /**
- * Kept-alive upstream connections to one destination, last in first out. `open` returns a
- * connection that may still be connecting (it resolves once usable). Idle connections that
- * close, error or send unsolicited bytes are dropped; at most `maxIdle` are kept, each for at
- * most `idleMs`.
+ * Why there is no connection for a request, as the status and Envoy-style response flag the
+ * client gets (any other rejection of acquire() answers 503 UF). Routing refusals use it too:
+ * e.g. 502 NR for no route, 503 UH for no healthy endpoint.
+ */
+export class AcquireError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly flag: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface PoolLimits {
+  /** Idle connections kept; more are closed on release. */
+  maxIdle: number;
+  /** An idle connection is closed after this long. */
+  idleMs: number;
+  /**
+   * Connections lent or opening at once. Beyond it acquire() waits for one to come back: under a
+   * burst, requests queue briefly instead of each paying an mTLS handshake (an unbounded pool
+   * spiralled under open-loop load, see pools.ts).
+   */
+  maxActive: number;
+  /** How long acquire() waits for a free connection before failing. */
+  waitMs: number;
+}
+
+export const defaultPoolLimits: PoolLimits = { maxIdle: 32, idleMs: 30_000, maxActive: 32, waitMs: 5_000 };
+
+interface Waiter {
+  resolve: (up: H1Upstream) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Kept-alive upstream connections to one destination, last in first out. `open` resolves once a
+ * connection is usable. Idle connections that close, error or send unsolicited bytes are dropped.
  */
 export class UpstreamPool {
   readonly #idle: { socket: Duplex; timer: NodeJS.Timeout; drop: () => void }[] = [];
+  readonly #waiters: Waiter[] = [];
+  readonly #limits: PoolLimits;
+  #active = 0;
   #closed = false;
 
   constructor(
     private readonly open: () => Promise<Duplex>,
-    private readonly maxIdle = 32,
-    private readonly idleMs = 30_000,
-  ) {}
+    limits: Partial<PoolLimits> = {},
+  ) {
+    this.#limits = { ...defaultPoolLimits, ...limits };
+  }
 
   get idle(): number {
     return this.#idle.length;
   }
 
-  async acquire(): Promise<H1Upstream> {
+  /** Lent or opening. */
+  get active(): number {
+    return this.#active;
+  }
+
+  acquire(): Promise<H1Upstream> {
     const entry = this.#idle.pop();
     if (entry) {
       clearTimeout(entry.timer);
@@ -36,20 +81,43 @@ export class UpstreamPool {
         .off('end', entry.drop)
         .off('close', entry.drop)
         .off('error', entry.drop);
-      return { socket: entry.socket, reused: true };
+      this.#active++;
+      return Promise.resolve({ socket: entry.socket, reused: true });
     }
-    return { socket: await this.open(), reused: false };
+    if (this.#active < this.#limits.maxActive) return this.#openOne();
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+          reject(new AcquireError(`no upstream connection free within ${this.#limits.waitMs} ms`, 503, 'UO'));
+        }, this.#limits.waitMs),
+      };
+      this.#waiters.push(waiter);
+    });
   }
 
   release(up: H1Upstream, reusable: boolean): void {
+    this.#active--;
     const s = up.socket;
-    if (!reusable || this.#closed || this.#idle.length >= this.maxIdle || s.destroyed || !s.writable) {
+    const usable = reusable && !this.#closed && !s.destroyed && s.writable;
+    const waiter = usable ? this.#waiters.shift() : undefined;
+    if (waiter) {
+      // Straight to the next request waiting: it never sits idle.
+      clearTimeout(waiter.timer);
+      this.#active++;
+      waiter.resolve({ socket: s, reused: true });
+      return;
+    }
+    if (!usable || this.#idle.length >= this.#limits.maxIdle) {
       s.destroy();
+      this.#wake();
       return;
     }
     const entry = {
       socket: s,
-      timer: setTimeout(() => entry.drop(), this.idleMs),
+      timer: setTimeout(() => entry.drop(), this.#limits.idleMs),
       drop: () => {
         clearTimeout(entry.timer);
         const i = this.#idle.indexOf(entry);
@@ -68,5 +136,29 @@ export class UpstreamPool {
       clearTimeout(e.timer);
       e.socket.destroy();
     }
+    for (const w of this.#waiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(new AcquireError('pool closed', 503, 'UO'));
+    }
+  }
+
+  async #openOne(): Promise<H1Upstream> {
+    this.#active++;
+    try {
+      return { socket: await this.open(), reused: false };
+    } catch (err) {
+      this.#active--;
+      this.#wake();
+      throw err;
+    }
+  }
+
+  /** A slot came free without a connection to hand over: open one for the next waiter. */
+  #wake(): void {
+    if (this.#closed || this.#active >= this.#limits.maxActive) return;
+    const waiter = this.#waiters.shift();
+    if (!waiter) return;
+    clearTimeout(waiter.timer);
+    this.#openOne().then(waiter.resolve, waiter.reject);
   }
 }
