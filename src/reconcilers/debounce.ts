@@ -9,6 +9,13 @@ export interface DebounceOptions {
 export const proxyConfigDebounce: DebounceOptions = { trailingMs: 100, maxWaitMs: 1000 };
 
 /**
+ * The same for identities: a Deployment scaling up sends several events per pod (created, scheduled,
+ * started), each once meant a reconcile of its namespace. A new pod waits at most 1 s longer for its
+ * Certificate, well under what cert-manager takes to issue one.
+ */
+export const identityDebounce: DebounceOptions = { trailingMs: 100, maxWaitMs: 1000 };
+
+/**
  * Coalesces bursts of changes per key: a key is handed to `fire` once the changes pause for
  * `trailingMs`, and at most `maxWaitMs` after the first change of the burst. The operator runtime's
  * event handlers call `notify` and pass the work queue's `add` as `fire`.

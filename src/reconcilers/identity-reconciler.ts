@@ -1,7 +1,7 @@
 import type { ObjectKey, ReconcileResult, Reconciler } from '../operator/reconciler.js';
 import { desiredCertificates, type IssuerRef, meshIssuerRef } from './identity.js';
 import { configHashAnnotation, sameOwners } from './labels.js';
-import { type ObservedStateReader, snapshot } from './observed.js';
+import type { ObservedStateReader } from './observed.js';
 import type { ClusterWriter } from './writer.js';
 
 /**
@@ -20,10 +20,12 @@ export class IdentityReconciler implements Reconciler {
 
   async reconcile(key: ObjectKey, signal: AbortSignal): Promise<ReconcileResult | undefined> {
     const namespace = key.name;
-    const state = snapshot(this.reader);
-    if (!state.meshConfig) return undefined;
-    const desired = desiredCertificates(state, namespace, this.issuerRef);
-    const existing = state.identityCertificates.filter((c) => c.metadata.namespace === namespace);
+    // One namespace's pods and Certificates, from the caches' namespace index: not a whole snapshot.
+    const meshConfig = this.reader.meshConfig();
+    if (!meshConfig) return undefined;
+    const pods = this.reader.pods(namespace);
+    const desired = desiredCertificates({ meshConfig, pods }, namespace, this.issuerRef);
+    const existing = this.reader.identityCertificates(namespace);
     for (const cert of desired) {
       const have = existing.find((c) => c.metadata.name === cert.metadata.name);
       const hash = cert.metadata.annotations?.[configHashAnnotation];

@@ -41,7 +41,7 @@ export function meshedServiceAccounts(state: Pick<ObservedState, 'pods'>, namesp
  * Certificate is never written again.
  */
 export function desiredCertificates(
-  state: ObservedState,
+  state: Pick<ObservedState, 'meshConfig' | 'pods'>,
   namespace: string,
   issuerRef: IssuerRef,
 ): Certificate[] {

@@ -15,3 +15,20 @@ describe('snapshot', () => {
     expect(snapshot(staticReader(state))).toEqual(state);
   });
 });
+
+describe('staticReader', () => {
+  it('reads pods and identity Certificates of one namespace', () => {
+    const reader = staticReader({
+      meshConfig: undefined,
+      services: [],
+      endpointSlices: [],
+      pods: [{ metadata: { name: 'p', namespace: 'a' } }, { metadata: { name: 'q', namespace: 'b' } }],
+      meshObjects: [],
+      proxyConfigMaps: [],
+      identityCertificates: [],
+    });
+    expect(reader.pods('b').map((p) => p.metadata?.name)).toEqual(['q']);
+    expect(reader.pods()).toHaveLength(2);
+    expect(reader.identityCertificates('a')).toEqual([]);
+  });
+});

@@ -47,15 +47,20 @@ export interface ObservedState {
   identityCertificates: readonly Certificate[];
 }
 
-/** What the operator runtime's caches provide: each list as the cache holds it now. */
+/**
+ * What the operator runtime's caches provide: each list as the cache holds it now. Pods and identity
+ * Certificates can be read for one namespace, which the caches answer from their namespace index: the
+ * identity reconciler needs one namespace's, and copying every pod in the cluster per reconcile was most
+ * of its cost.
+ */
 export interface ObservedStateReader {
   meshConfig(): MeshConfig | undefined;
   services(): readonly V1Service[];
   endpointSlices(): readonly V1EndpointSlice[];
-  pods(): readonly V1Pod[];
+  pods(namespace?: string): readonly V1Pod[];
   meshObjects(): readonly MeshObject[];
   proxyConfigMaps(): readonly V1ConfigMap[];
-  identityCertificates(): readonly Certificate[];
+  identityCertificates(namespace?: string): readonly Certificate[];
 }
 
 export function snapshot(reader: ObservedStateReader): ObservedState {
@@ -70,15 +75,18 @@ export function snapshot(reader: ObservedStateReader): ObservedState {
   };
 }
 
+const inNamespace = <T extends { metadata?: { namespace?: string } }>(list: readonly T[], ns?: string) =>
+  ns === undefined ? list : list.filter((o) => o.metadata?.namespace === ns);
+
 /** A reader over fixed lists: tests, and callers that listed the objects themselves. */
 export function staticReader(state: ObservedState): ObservedStateReader {
   return {
     meshConfig: () => state.meshConfig,
     services: () => state.services,
     endpointSlices: () => state.endpointSlices,
-    pods: () => state.pods,
+    pods: (namespace) => inNamespace(state.pods, namespace),
     meshObjects: () => state.meshObjects,
     proxyConfigMaps: () => state.proxyConfigMaps,
-    identityCertificates: () => state.identityCertificates,
+    identityCertificates: (namespace) => inNamespace(state.identityCertificates, namespace),
   };
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Certificate } from '../../reconcilers/observed.js';
 import { RecordingWriter } from '../../reconcilers/testing/recording-writer.js';
 import { identityController } from './identity.js';
@@ -29,13 +29,49 @@ describe('identity controller', () => {
     ]);
   });
 
-  it('maps a pod or certificate to its namespace, the MeshConfig to every meshed namespace', () => {
-    const { keysOf } = cluster();
-    expect(keysOf('pods', podJson('other', 'x', 'x'))).toEqual([{ name: 'other' }]);
-    expect(keysOf('identity-certificates', { metadata: { name: 'c', namespace: 'gone' } })).toEqual([
-      { name: 'gone' },
-    ]);
-    expect(keysOf('meshconfigs', meshConfigJson())).toEqual([{ name: 'bank' }, { name: 'shop' }]);
+  describe('events to debounced namespace keys', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+    const names = (keys: Array<{ name: string }>) => keys.map((k) => k.name);
+
+    it('a pod or certificate concerns its namespace, the MeshConfig every meshed namespace; nothing before the pause', () => {
+      vi.useFakeTimers();
+      const { keysOf, enqueued } = cluster();
+      expect(keysOf('pods', podJson('other', 'x', 'x'))).toEqual([]);
+      expect(keysOf('identity-certificates', { metadata: { name: 'c', namespace: 'gone' } })).toEqual([]);
+      expect(keysOf('meshconfigs', meshConfigJson())).toEqual([]);
+      expect(enqueued).toEqual([]);
+      vi.advanceTimersByTime(100);
+      expect(names(enqueued).sort()).toEqual(['bank', 'gone', 'other', 'shop']);
+    });
+
+    it('a burst of 1,000 pod events in one namespace is one key', () => {
+      vi.useFakeTimers();
+      const { keysOf, enqueued } = cluster();
+      for (let i = 0; i < 1000; i++) keysOf('pods', podJson('shop', `web-${i}`, 'web'));
+      vi.advanceTimersByTime(100);
+      expect(names(enqueued)).toEqual(['shop']);
+    });
+
+    it('a namespace changing without pause is still handed on after 1 s', () => {
+      vi.useFakeTimers();
+      const { keysOf, enqueued } = cluster();
+      for (let t = 0; t < 1000; t += 50) {
+        keysOf('pods', podJson('shop', 'web-1', 'web'));
+        vi.advanceTimersByTime(50);
+      }
+      expect(names(enqueued)).toEqual(['shop']);
+    });
+
+    it('drops pending keys when the term ends', () => {
+      vi.useFakeTimers();
+      const { keysOf, enqueued, endTerm } = cluster();
+      keysOf('pods', podJson('shop', 'web-1', 'web'));
+      endTerm();
+      vi.advanceTimersByTime(2000);
+      expect(enqueued).toEqual([]);
+    });
   });
 
   it('issues a Certificate from the configured issuer, then writes nothing once it is cached', async () => {

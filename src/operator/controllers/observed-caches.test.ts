@@ -40,4 +40,14 @@ describe('observedCaches', () => {
     expect(reader.pods()).toHaveLength(1);
     expect(reader.services()).toEqual([]);
   });
+  it('reads pods and identity Certificates of one namespace from the cache', () => {
+    const fake = fakeContext();
+    const { reader } = observedCaches(fake.context);
+    fake.held('pods').push(podJson('a', 'p', 'default'), podJson('b', 'q', 'default'));
+    fake.held('identity-certificates').push({ metadata: { name: 'c', namespace: 'b' } });
+    expect(reader.pods('b').map((p) => p.metadata?.name)).toEqual(['q']);
+    expect(reader.pods()).toHaveLength(2);
+    expect(reader.identityCertificates('a')).toEqual([]);
+    expect(reader.identityCertificates('b')).toHaveLength(1);
+  });
 });

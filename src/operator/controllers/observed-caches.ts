@@ -54,10 +54,10 @@ export function observedCaches(
       meshConfig: readMeshConfig,
       services: () => services.list(),
       endpointSlices: () => endpointSlices.list(),
-      pods: () => pods.list(),
+      pods: (namespace) => pods.list({ namespace }),
       meshObjects: () => meshKinds.flatMap((c) => c.list()),
       proxyConfigMaps: () => proxyConfigMaps.list(),
-      identityCertificates: () => certificates.list(),
+      identityCertificates: (namespace) => certificates.list({ namespace }),
     },
   };
 }
