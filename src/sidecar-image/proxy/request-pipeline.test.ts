@@ -188,7 +188,7 @@ describe('outbound traffic policy through a real proxy', () => {
             consecutiveGatewayErrors: 0,
             consecutiveConnectFailures: 0,
             intervalMs: 10_000,
-            baseEjectionTimeMs: 400,
+            baseEjectionTimeMs: 1_000,
             maxEjectionPercent: 50,
             panicThresholdPercent: 0,
           },
@@ -200,7 +200,7 @@ describe('outbound traffic policy through a real proxy', () => {
     expect(count(before, (r) => r.status === 500)).toBe(3);
     const ejections = await c.counter('trellis_outlier_ejections_total');
     expect(ejections.map((v) => [v.labels.reason, v.value])).toEqual([['consecutive_5xx', 1]]);
-    await new Promise((r) => setTimeout(r, 450));
+    await new Promise((r) => setTimeout(r, 1_100));
     const after = await callSeries(c.port, 6);
     expect(badTries).toBeGreaterThan(3);
     expect(count(after, (r) => r.status === 500)).toBe(badTries - 3);
@@ -211,15 +211,21 @@ describe('outbound traffic policy through a real proxy', () => {
     const c = await mesh([{ ip: '127.0.0.3', handler: (_req, res) => held.push(res) }], {
       destinations: destination({ connectionPool: { ...defaultConnectionPool, maxConcurrentRequests: 2 } }),
     });
-    const burst = Array.from({ length: 10 }, () => call(c.port));
+    const answered: Reply[] = [];
+    const burst = Array.from({ length: 10 }, () =>
+      call(c.port).then((r) => {
+        answered.push(r);
+        return r;
+      }),
+    );
     // Two reach the app and wait there; the other eight are refused without waiting for them.
-    const refused = await Promise.all(burst.slice(2));
-    await waitFor(() => held.length === 2, 3_000, 'two requests at the app');
+    await waitFor(() => held.length === 2 && answered.length === 8, 5_000, 'two held, eight answered');
+    expect(answered.every((r) => r.status === 503 && r.headers['x-trellis-response-flags'] === 'UO')).toBe(
+      true,
+    );
     for (const res of held) res.end('done');
-    const admitted = await Promise.all(burst.slice(0, 2));
-    const all = [...admitted, ...refused];
+    const all = await Promise.all(burst);
     expect(count(all, (r) => r.status === 200)).toBe(2);
-    expect(count(all, (r) => r.status === 503 && r.headers['x-trellis-response-flags'] === 'UO')).toBe(8);
     const open = await c.counter('trellis_circuit_open_total');
     expect(open.map((v) => [v.labels.limit, v.value])).toEqual([['requests', 8]]);
   });
