@@ -68,7 +68,18 @@ async function proxyConfig(k: Kube, namespace: string) {
   return parsed.config;
 }
 
-type Conditions = { status?: { conditions?: Array<{ type: string; status: string; reason: string }> } };
+type Conditions = {
+  metadata?: { generation?: number };
+  status?: {
+    conditions?: Array<{
+      type: string;
+      status: string;
+      reason: string;
+      message: string;
+      observedGeneration?: number;
+    }>;
+  };
+};
 
 describe('the operator runs the proxy-config and identity reconcilers', () => {
   test('a meshed pod gets its namespace a proxy config and its ServiceAccount an identity; route edits, invalid and conflicting CRs follow; the pod gone, both go', async ({
@@ -238,6 +249,113 @@ describe('the operator runs the proxy-config and identity reconcilers', () => {
       );
       await eventually('trellis-proxy-config deleted', () =>
         gone(() => k.core.readNamespacedConfigMap({ name: 'trellis-proxy-config', namespace: ns })),
+      );
+    } finally {
+      await operator.stop();
+    }
+  });
+  test('a route edited into one the proxy could not run keeps its last accepted version in the config, with a condition that says so; fixed, the new version is in effect', async ({
+    kube: k,
+    ns,
+  }) => {
+    const config = loadConfig({
+      POD_NAME: 'operator-last-accepted-test',
+      POD_NAMESPACE: ns,
+      TRELLIS_OPERATOR_LEASE_NAME: `last-accepted-${ns}`,
+      TRELLIS_OPERATOR_HOST: '127.0.0.1',
+      TRELLIS_OPERATOR_PORT: '0',
+      TRELLIS_OPERATOR_SHUTDOWN_GRACE_MS: '5000',
+    });
+    const operator = await startOperator({
+      kc: k.kc,
+      controllers: [proxyConfigController({ namespace: ns })],
+      config,
+      logger,
+    });
+    try {
+      await eventually('leading with caches synced', async () =>
+        operator.readiness().detail === 'leading; caches synced' ? true : undefined,
+      );
+      await k.core.createNamespacedService({
+        namespace: ns,
+        body: { metadata: { name: 'web' }, spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] } },
+      });
+      await k.core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'web' } } });
+      await k.core.createNamespacedPod({ namespace: ns, body: meshedPod('web-1', 'web') });
+      await k.custom.createNamespacedCustomObject({
+        ...routes(ns),
+        body: {
+          apiVersion,
+          kind: 'TrafficRoute',
+          metadata: { name: 'web-route' },
+          spec: { service: 'web', rules: [{ destinations: [{ service: 'web' }], timeout: '2s' }] },
+        },
+      });
+      const rulesOf = async () =>
+        (await proxyConfig(k, ns)).policies?.routes.find((r) => r.source === `TrafficRoute ${ns}/web-route`)
+          ?.rules;
+      await eventually('the route in the proxy config', async () =>
+        (await rulesOf())?.[0]?.timeoutMs === 2000 ? true : undefined,
+      );
+      const read = async () =>
+        (await k.custom.getNamespacedCustomObject({ ...routes(ns), name: 'web-route' })) as Conditions;
+      const acceptedAt = async (generation: number) => {
+        const o = await read();
+        const c = o.status?.conditions?.find((x) => x.type === 'Accepted');
+        return c?.observedGeneration === generation ? c : undefined;
+      };
+      const good = (await read()).metadata?.generation ?? 0;
+      await eventually('generation 1 Accepted', async () =>
+        (await acceptedAt(good))?.status === 'True' ? true : undefined,
+      );
+      const configBytes = async () =>
+        (await k.core.readNamespacedConfigMap({ name: 'trellis-proxy-config', namespace: ns })).data?.[
+          'config.json'
+        ];
+      const lastGood = await configBytes();
+
+      // The API server takes a look-ahead (its schema knows no RE2); the proxy could not run it.
+      await k.custom.patchNamespacedCustomObject({
+        ...routes(ns),
+        name: 'web-route',
+        body: [
+          { op: 'replace', path: '/spec/rules/0/timeout', value: '5s' },
+          { op: 'add', path: '/spec/rules/0/matches', value: [{ path: { regex: '/a(?=b)' } }] },
+        ],
+      });
+      const bad = (await read()).metadata?.generation ?? 0;
+      expect(bad).toBeGreaterThan(good);
+      const refusal = await eventually('the edit marked InvalidRegex', async () => acceptedAt(bad));
+      expect(refusal).toMatchObject({ status: 'False', reason: 'InvalidRegex' });
+      expect(refusal.message).toMatch(
+        new RegExp(
+          `^generation ${bad} is not in effect: spec\\.rules\\[0\\]\\.matches\\[0\\]\\.path\\.regex: .+; generation ${good} stays in effect$`,
+        ),
+      );
+      expect((await read()).status?.conditions?.find((c) => c.type === 'ResolvedRefs')).toMatchObject({
+        status: 'True',
+        message: `generation ${good}: every reference resolves`,
+      });
+      // Status written means the reconcile ran to its end: the ConfigMap is still the last good one.
+      expect(await configBytes()).toBe(lastGood);
+      expect((await rulesOf())?.[0]).toMatchObject({ timeoutMs: 2000, matches: [] });
+
+      // Fixed: the new version takes effect and is Accepted.
+      await k.custom.patchNamespacedCustomObject({
+        ...routes(ns),
+        name: 'web-route',
+        body: [
+          { op: 'replace', path: '/spec/rules/0/timeout', value: '4s' },
+          { op: 'replace', path: '/spec/rules/0/matches', value: [{ path: { prefix: '/a' } }] },
+        ],
+      });
+      const fixed = (await read()).metadata?.generation ?? 0;
+      await eventually('the fixed route in the proxy config', async () => {
+        const rule = (await rulesOf())?.[0];
+        return rule?.timeoutMs === 4000 ? rule : undefined;
+      }).then((rule) => expect(rule.matches).toEqual([{ path: { kind: 'prefix', value: '/a' } }]));
+      await eventually('the fix Accepted', async () =>
+        (await acceptedAt(fixed))?.status === 'True' ? true : undefined,
       );
     } finally {
       await operator.stop();
