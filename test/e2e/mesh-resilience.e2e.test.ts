@@ -208,4 +208,53 @@ describe('the mesh under change, with steady traffic', () => {
       '--timeout=180s',
     );
   });
+
+  it('upgrades the data plane with RollingRestart, failing at most 5 % of requests on the way', async () => {
+    await k(
+      '-n',
+      controlPlaneNamespace,
+      'rollout',
+      'status',
+      `deployment/${injector.deployment}`,
+      '--timeout=180s',
+    );
+    await resetStats();
+    await setMeshConfig(kubeconfig, {
+      version: '0.2.0',
+      injector: { failurePolicy: 'Ignore' },
+      upgrade: { strategy: 'RollingRestart', pace: '1s' },
+    });
+    const status = await eventually(
+      'every meshed workload restarted onto 0.2.0',
+      async () => {
+        const mc = JSON.parse(await k('get', 'meshconfig', 'default', '-o', 'json')) as {
+          status?: {
+            installedVersion?: string;
+            outdatedPods?: { count: number };
+            rollout?: { total: number; restarted: number };
+          };
+        };
+        const st = mc.status;
+        const done =
+          st?.installedVersion === '0.2.0' &&
+          st.outdatedPods?.count === 0 &&
+          st.rollout !== undefined &&
+          st.rollout.total >= 5 &&
+          st.rollout.restarted === st.rollout.total;
+        return done ? st : undefined;
+      },
+      420_000,
+    );
+    expect(status.rollout?.total).toBe(5);
+    // Each sample pod now runs the 0.2.0 sidecar.
+    for (const pod of await runningPods(kubeconfig, ns)) {
+      expect(pod.metadata?.annotations?.[annotations.status], pod.metadata?.name).toContain('0.2.0');
+    }
+    const t = await stats();
+    expect(t.total).toBeGreaterThan(100);
+    // The budget: every sample workload has one replica, so each restart hands over between two pods
+    // while callers hold pooled connections to the old one. Measured here: 6 of 218 (2.8 %), as 502s
+    // from a tier whose upstream went away mid-request and client timeouts.
+    expect(t.failed / t.total, JSON.stringify(t)).toBeLessThanOrEqual(0.05);
+  }, 600_000);
 });
