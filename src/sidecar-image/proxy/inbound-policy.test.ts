@@ -223,11 +223,18 @@ describe('inbound traffic policy through a real proxy', () => {
     const talk = (sock: Awaited<ReturnType<typeof tls>>) =>
       new Promise<string>((resolve) => {
         let got = '';
-        sock.on('data', (d: Buffer) => (got += d));
-        sock.on('close', () => resolve(got));
+        // An allowed connection ends once the echo is back; a denied one is closed by the proxy.
+        const safety = setTimeout(() => sock.end(), 3_000);
+        sock.on('data', (d: Buffer) => {
+          got += d;
+          if (got === 'ping') sock.end();
+        });
+        sock.on('close', () => {
+          clearTimeout(safety);
+          resolve(got);
+        });
         sock.on('error', () => {});
         sock.write('ping');
-        setTimeout(() => sock.end(), 300);
       });
     expect(await talk(await tls(ids.frontend))).toBe('ping');
     expect(await talk(await tls(ids.other))).toBe('');
