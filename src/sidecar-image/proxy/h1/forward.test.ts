@@ -429,4 +429,20 @@ describe('serveH1', () => {
     expect(e.exchanges.map((x) => [x.status, x.flag])).toEqual([[502, 'NR']]);
     expect(up.connections()).toBe(0);
   });
+
+  it('ends an exchange with no bytes moving: 408 SI for a stalled request body, 504 UT for a silent upstream', async () => {
+    const up = await echoUpstream();
+    const slowClient = await engine(up.port, {}, { idleTimeoutMs: 150 });
+    const r = await talk(slowClient.port, ['POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc']);
+    expect(r.text).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(r.text).toContain('x-trellis-response-flags: SI');
+    expect(r.closed).toBe(true);
+    expect(slowClient.clientErrors).toEqual([408]);
+    expect(slowClient.exchanges.map((x) => [x.status, x.flag, x.requestBytes])).toEqual([[408, 'SI', 3]]);
+    const silent = await engine(await rawUpstream(() => {}), {}, { idleTimeoutMs: 150 });
+    const s = await talk(silent.port, ['GET / HTTP/1.1\r\nHost: a\r\n\r\n']);
+    expect(s.text).toMatch(/^HTTP\/1\.1 504 Gateway Timeout\r\n/);
+    expect(s.text).toContain('x-trellis-response-flags: UT');
+    expect(silent.exchanges.map((x) => [x.status, x.flag])).toEqual([[504, 'UT']]);
+  });
 });

@@ -26,6 +26,12 @@ export interface H1Limits extends HeadLimits, BodyLimits {
   headersTimeoutMs: number;
   /** A kept-alive client connection idle this long between requests is closed. */
   keepAliveTimeoutMs: number;
+  /**
+   * An exchange with no bytes moving either way for this long ends (Envoy's stream idle timeout):
+   * 408 while the request body is still due (a slow client), 504 while the upstream has not
+   * answered, a cut once the response has begun; response flag SI, or UT for the upstream.
+   */
+  idleTimeoutMs: number;
 }
 
 export const defaultH1Limits: H1Limits = {
@@ -33,6 +39,7 @@ export const defaultH1Limits: H1Limits = {
   ...defaultBodyLimits,
   headersTimeoutMs: 15_000,
   keepAliveTimeoutMs: 60_000,
+  idleTimeoutMs: 300_000,
 };
 
 /** One finished request/response, for metrics and access logs. */
@@ -72,6 +79,7 @@ export interface H1Handlers {
 const statusText: Record<number, string> = {
   400: 'Bad Request',
   408: 'Request Timeout',
+  504: 'Gateway Timeout',
   431: 'Request Header Fields Too Large',
   501: 'Not Implemented',
   502: 'Bad Gateway',
@@ -319,6 +327,7 @@ class Exchange {
 
   begin(): void {
     if (this.#finished) return;
+    this.#touch();
     this.conn.client.pause();
     this.conn.handlers.acquire(this.head).then(
       (up) => this.#attach(up),
@@ -329,6 +338,7 @@ class Exchange {
   /** Request body bytes from the client; returns those past the body (a pipelined request). */
   requestBody(chunk: Buffer): Buffer {
     if (!this.requestOpen) return chunk;
+    this.#touch();
     const r = this.body.feed(chunk);
     if ('error' in r) {
       this.conn.handlers.onClientError?.(400, r.error);
@@ -403,6 +413,7 @@ class Exchange {
   }
 
   #upData(chunk: Buffer): void {
+    this.#touch();
     // The head and the body bytes that came with it leave in one write: one TLS record, one
     // syscall, and no small second segment for Nagle to hold back behind a delayed ACK.
     const client = this.conn.client;
@@ -490,6 +501,7 @@ class Exchange {
   #complete(): void {
     if (this.#finished || !this.#res) return;
     this.#finished = true;
+    clearTimeout(this.#idleTimer);
     const res = this.#res.head;
     const reusable = !this.requestOpen && !this.#extra && keepsAlive(res) && this.#res.reader.done;
     this.#detachUp(reusable && this.#res.head.minor === 1);
@@ -528,6 +540,26 @@ class Exchange {
     this.#fail(flag, 502);
   }
 
+  #idleTimer: NodeJS.Timeout | undefined;
+
+  /** Bytes moved: the idle clock starts again. */
+  #touch(): void {
+    if (this.#finished) return;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => this.#idle(), this.conn.limits.idleTimeoutMs);
+    this.#idleTimer.unref();
+  }
+
+  #idle(): void {
+    if (this.#finished) return;
+    if (this.requestOpen && !this.#headSent) {
+      this.conn.handlers.onClientError?.(408, 'request body timed out');
+      this.#fail('SI', 408);
+    } else {
+      this.#fail(this.#headSent ? 'SI' : 'UT', 504);
+    }
+  }
+
   /** acquire() failed: its AcquireError's status and flag, else 503 UF. */
   #refused(err: unknown): void {
     if (err instanceof AcquireError) this.#fail(err.flag, err.status);
@@ -538,6 +570,7 @@ class Exchange {
   #fail(flag: string, status: number): void {
     if (this.#finished) return;
     this.#finished = true;
+    clearTimeout(this.#idleTimer);
     this.#detachUp(false);
     if (this.#headSent) {
       this.conn.client.destroy();
@@ -556,6 +589,7 @@ class Exchange {
   clientGone(): void {
     if (this.#finished) return;
     this.#finished = true;
+    clearTimeout(this.#idleTimer);
     this.#detachUp(false);
     this.conn.client.destroy();
     this.#report(this.#headSent ? (this.#res?.head.status ?? 0) : 0, 'DC');
