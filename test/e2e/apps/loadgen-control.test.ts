@@ -1,8 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSteady } from '../mesh/driver.js';
-import { createControlServer, parseBatch } from './loadgen-control.js';
+import { createControlServer, parseBatch, parseTcp } from './loadgen-control.js';
 
 const closers: (() => unknown)[] = [];
 afterEach(async () => {
@@ -112,5 +113,58 @@ describe('createControlServer', () => {
     expect(stats.ok).toBeGreaterThanOrEqual(3);
     expect(await post(`${control}/stats/reset`, '')).toEqual({ status: 200, body: { reset: true } });
     expect(steady.tally().ok).toBeLessThan(stats.ok);
+  });
+});
+
+describe('parseTcp', () => {
+  it('takes a Service, a message and a count, naming the first bad field', () => {
+    expect(parseTcp({ service: 'tcp-echo', message: 'ping', count: 3 })).toEqual({
+      service: 'tcp-echo',
+      message: 'ping',
+      count: 3,
+    });
+    expect(() => parseTcp({ service: 'tcp-echo', message: '', count: 1 })).toThrow(
+      'message must be 1 to 65536 characters',
+    );
+    expect(() => parseTcp({ service: 'tcp-echo', message: 'x', count: 101 })).toThrow(
+      'count must be a whole number from 1 to 100',
+    );
+    expect(() => parseTcp({ service: 'TCP', message: 'x', count: 1 })).toThrow(
+      'service must be a Service name',
+    );
+  });
+});
+
+describe('POST /tcp', () => {
+  it('counts connections whose bytes come back unchanged, and those that do not', async () => {
+    const echo = net.createServer((s) => s.pipe(s));
+    const truncating = net.createServer((s) => s.once('data', (d: Buffer) => s.end(d.subarray(0, 2))));
+    const ports: number[] = [];
+    for (const server of [echo, truncating]) {
+      closers.push(() => server.close());
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      ports.push((server.address() as AddressInfo).port);
+    }
+    const control = await listen(
+      createControlServer({
+        serviceUrl: (s) => `http://127.0.0.1:${s === 'tcp-echo' ? ports[0] : ports[1]}`,
+      }),
+    );
+    expect(
+      await post(`${control}/tcp`, JSON.stringify({ service: 'tcp-echo', message: 'hello mesh', count: 3 })),
+    ).toMatchObject({
+      status: 200,
+      body: { total: 3, ok: 3, failed: 0 },
+    });
+    expect(
+      await post(`${control}/tcp`, JSON.stringify({ service: 'short', message: 'hello mesh', count: 2 })),
+    ).toMatchObject({
+      status: 200,
+      body: { total: 2, ok: 0, failed: 2, errors: { 'echoed 2 bytes of 10': 2 } },
+    });
+    expect(await post(`${control}/tcp`, JSON.stringify({ service: 'tcp-echo', count: 1 }))).toEqual({
+      status: 400,
+      body: { error: 'message must be 1 to 65536 characters' },
+    });
   });
 });
