@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { keepAliveAgents } from './keep-alive.js';
 
 /** A failed GET: the API server's status code, or undefined when no response arrived. */
 export class KubeGetError extends Error {
@@ -31,6 +32,8 @@ export async function kubeGet<T>(
     if (value !== undefined) url.searchParams.set(name, value);
   const options: RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
   await kc.applyToHTTPSOptions(options);
+  // client-node made a one-off agent; the kubeconfig's keep-alive pool reuses a connection instead.
+  if (typeof options.agent === 'object') options.agent = keepAliveAgents(kc).reuse(options.agent);
   const request = url.protocol === 'http:' ? httpRequest : httpsRequest;
   return new Promise<T>((resolve, reject) => {
     const req = request(url, { ...options, signal: AbortSignal.timeout(timeoutMs) }, (res) => {
