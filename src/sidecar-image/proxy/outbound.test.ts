@@ -168,4 +168,96 @@ describe('outbound listener', () => {
     const refused = (await proxy.ctx.metrics.connectionsRefused.get()).values;
     expect(refused).toEqual([{ value: 1, labels: { direction: 'outbound', reason: 'no_healthy_upstream' } }]);
   });
+
+  /** A DestinationPolicy for `orders` with the given connection pool and outlier detection. */
+  const ordersPolicy = (
+    pool: Partial<Record<'maxConnections', number>>,
+    outlierDetection?: { consecutiveConnectFailures: number },
+  ): ProxyConfigInput['policies'] => ({
+    destinations: [
+      {
+        namespace: 'shop',
+        service: 'orders',
+        source: 'DestinationPolicy shop/orders',
+        policy: {
+          loadBalancer: { algorithm: 'ROUND_ROBIN' },
+          connectionPool: {
+            maxConnections: 0,
+            maxPendingRequests: 0,
+            maxConcurrentRequests: 0,
+            maxRequestsPerConnection: 0,
+            connectTimeoutMs: 1_000,
+            idleTimeoutMs: 60_000,
+            ...pool,
+          },
+          outlierDetection: outlierDetection && {
+            consecutive5xxErrors: 0,
+            consecutiveGatewayErrors: 0,
+            intervalMs: 10_000,
+            baseEjectionTimeMs: 30_000,
+            maxEjectionPercent: 50,
+            panicThresholdPercent: 0,
+            ...outlierDetection,
+          },
+        },
+        retryBudget: { percent: 20, minRetriesPerSecond: 10, windowMs: 10_000 },
+        subsets: [],
+      },
+    ],
+  });
+
+  it('closes an opaque TCP connection over maxConnections, counted as circuit open', async () => {
+    const app = await echoApp();
+    servers.push(app.server);
+    const config = testConfig({
+      services: [service([{ ip: '127.0.0.1', ports: { tcp: app.port }, ready: true }])],
+      policies: ordersPolicy({ maxConnections: 1 }),
+    });
+    const proxy = await clientProxy(config, { address: clusterIp, port: 9000 });
+    const first = connect(proxy.port, '127.0.0.1');
+    first.write('one');
+    await new Promise((r) => first.once('data', r));
+    // The first connection is still open: a second one is refused.
+    expect(await roundTrip(connect(proxy.port, '127.0.0.1'), 'two').catch((e: Error) => e.message)).not.toBe(
+      'two',
+    );
+    expect(await roundTrip(first, '')).toBe('');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await roundTrip(connect(proxy.port, '127.0.0.1'), 'three')).toBe('three');
+    const open = await proxy.ctx.metrics.registry.getSingleMetric('trellis_circuit_open_total')?.get();
+    expect(open?.values.map((v) => [v.labels.limit, v.value])).toEqual([['connections', 1]]);
+    const closed = (await proxy.ctx.metrics.tcpClosed.get()).values.map((v) => [
+      v.labels.response_flags,
+      v.value,
+    ]);
+    expect(closed).toContainEqual(['UO', 1]);
+  });
+
+  it('ejects an endpoint that refuses connections, after consecutive connect failures', async () => {
+    const live = await namedApp('live', '127.0.0.4');
+    const config = testConfig({
+      services: [
+        service([
+          // Nothing listens on port 1 of 127.0.0.3: every connect is refused.
+          { ip: '127.0.0.3', ports: { tcp: 1 }, ready: true },
+          { ip: '127.0.0.4', ports: { tcp: live }, ready: true },
+        ]),
+      ],
+      policies: ordersPolicy({}, { consecutiveConnectFailures: 2 }),
+    });
+    const proxy = await clientProxy(config, { address: clusterIp, port: 9000 });
+    const got: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      // A connection the proxy could not carry is closed without a byte.
+      got.push((await roundTrip(connect(proxy.port, '127.0.0.1'), '').catch(() => '')) || 'closed');
+    }
+    // Round robin: the dead endpoint's turns fail twice, then it is ejected and every connection lands.
+    expect(got).toEqual(['closed', 'live', 'closed', 'live', 'live', 'live', 'live', 'live']);
+    const ejections = await proxy.ctx.metrics.registry
+      .getSingleMetric('trellis_outlier_ejections_total')
+      ?.get();
+    expect(ejections?.values.map((v) => [v.labels.reason, v.value])).toEqual([
+      ['consecutive_connect_failures', 1],
+    ]);
+  });
 });

@@ -6,6 +6,8 @@ import type { ProxyContext } from './context.js';
 import type { TcpLabels } from './metrics.js';
 import { connectMtls, type InnerProtocol } from './mtls.js';
 import type { Destination } from './original-dst.js';
+import { responseFlags } from './policy/flags.js';
+import { policyMetrics } from './policy-metrics.js';
 import { type Balancers, resolveTarget, type Target } from './route-target.js';
 import { sniff } from './sniff.js';
 import { forwardTcp } from './tcp-forward.js';
@@ -65,15 +67,33 @@ async function handle(
   if (resolved.kind === 'refuse') return refuse(resolved.reason);
   const target = resolved.target;
   const labels = outboundLabels(ctx, target);
+  const dest = target.destination;
+  const pm = policyMetrics(ctx.metrics);
+  // Opaque TCP to a Service: the connection counts against its maxConnections (503 UO's TCP form is a close).
+  const overflow = dest?.breaker.openConnection() ?? 'none';
+  if (overflow !== 'none') {
+    target.release();
+    pm.circuitOpen.inc({ destination_service: target.destinationService, limit: overflow });
+    ctx.metrics.tcpClosed.inc({ ...labels, response_flags: responseFlags.upstreamOverflow });
+    return refuse('circuit_open');
+  }
+  const end = () => {
+    target.release();
+    dest?.breaker.closeConnection();
+  };
   let upstream: Duplex;
   try {
     upstream = await openUpstream(ctx, target, 'tcp');
   } catch (err) {
-    target.release();
-    ctx.metrics.tcpClosed.inc({ ...labels, response_flags: 'UF' });
+    end();
+    const ejected = dest?.outlier?.report(target.host, 0, 'connect-failure');
+    if (ejected) pm.ejections.inc({ destination_service: target.destinationService, reason: ejected });
+    ctx.metrics.tcpClosed.inc({ ...labels, response_flags: responseFlags.upstreamConnectFailure });
     throw err;
   }
-  forwardTcp(ctx, socket, upstream, labels, target.release);
+  // A connection made is the TCP form of a response: it resets the endpoint's connect-failure count.
+  dest?.outlier?.report(target.host, 0, 'none');
+  forwardTcp(ctx, socket, upstream, labels, end);
 }
 
 /** A connection to the target: mTLS to a peer proxy that must present the endpoint's identity, else plain TCP. */

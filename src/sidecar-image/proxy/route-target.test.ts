@@ -34,7 +34,7 @@ describe('resolveTarget', () => {
 
   it('sends a ClusterIP to an endpoint at its target port, with its identity and the port protocol', () => {
     const r = resolve('10.96.0.10', 80);
-    expect(r.kind === 'target' && { ...r.target, release: undefined }).toEqual({
+    expect(r.kind === 'target' && { ...r.target, release: undefined, destination: undefined }).toEqual({
       host: '10.0.0.5',
       port: 8080,
       identity: 'spiffe://cluster.local/ns/shop/sa/orders',
@@ -42,6 +42,7 @@ describe('resolveTarget', () => {
       destinationService: 'orders.shop',
       destinationWorkload: 'orders',
       release: undefined,
+      destination: undefined,
     });
     if (r.kind === 'target') r.target.release();
     expect(balancers.for('shop/orders:http').load('10.0.0.5:8080')).toBe(0);

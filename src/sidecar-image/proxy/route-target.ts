@@ -2,6 +2,7 @@ import type { PortProtocol } from '../../api/proxy-config.js';
 import type { Balancer, LbPolicy } from './balancer.js';
 import type { PodInfo } from './context.js';
 import type { Destination } from './original-dst.js';
+import type { DestinationRuntime } from './policy/policy-set.js';
 import type { Registry } from './registry.js';
 
 /** Where an outbound connection or request goes, and how. */
@@ -15,6 +16,8 @@ export interface Target {
   destinationWorkload: string;
   /** Ends this target's share of the endpoint's load. */
   release: () => void;
+  /** The Service's policy runtime (breaker, outlier detector) when the target is a Service endpoint. */
+  destination?: DestinationRuntime;
 }
 
 export type Resolution = { kind: 'target'; target: Target } | { kind: 'refuse'; reason: string };
@@ -52,13 +55,16 @@ export function resolveTarget(
   const upstream = registry.service(dst.address, dst.port);
   if (upstream) {
     const svc = upstream.service;
+    const balancer = balancers.for(`${svc.namespace}/${svc.name}:${upstream.portName}`);
+    const destination = registry.policies.destination(svc.namespace, svc.name);
+    // Ejected endpoints are left out, as for HTTP (outlier detection by connect failures).
+    const endpoints = destination?.outlier
+      ? destination.outlier.healthy(upstream.endpoints, (e) => e.endpoint.ip, [])
+      : upstream.endpoints;
     // The DestinationPolicy's balancer, else the Service's own (PolicySet falls back to it).
     const policy: LbPolicy =
-      registry.policies.destination(svc.namespace, svc.name)?.policy.loadBalancer.algorithm ??
-      svc.loadBalancer ??
-      'LEAST_REQUEST';
-    const balancer = balancers.for(`${svc.namespace}/${svc.name}:${upstream.portName}`);
-    const picked = balancer.pick(upstream.endpoints, (e) => `${e.endpoint.ip}:${e.port}`, policy);
+      destination?.policy.loadBalancer.algorithm ?? svc.loadBalancer ?? 'LEAST_REQUEST';
+    const picked = balancer.pick(endpoints, (e) => `${e.endpoint.ip}:${e.port}`, policy);
     if (!picked) return { kind: 'refuse', reason: 'no_healthy_upstream' };
     const { endpoint, port } = picked.target;
     return {
@@ -71,6 +77,7 @@ export function resolveTarget(
         destinationService: `${svc.name}.${svc.namespace}`,
         destinationWorkload: endpoint.workload ?? 'unknown',
         release: picked.release,
+        destination,
       },
     };
   }
