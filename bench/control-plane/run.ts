@@ -3,15 +3,16 @@
  * ConfigMaps, how many writes a burst costs, and the operator's CPU and RSS at 1,000 and 5,000
  * endpoints. Writes bench/results/control-plane.json and prints a table.
  *
- * The operator is the real process (src/operator/main.ts, every registered controller, watching the
- * whole cluster) so /proc shows its CPU and RSS. It runs against a private kube-apiserver and etcd
+ * The operator is the real process as it ships (`npm run build`, then `node dist/operator/main.js`;
+ * every registered controller, watching the whole cluster) so /proc shows its CPU and RSS. It runs against a private kube-apiserver and etcd
  * started from the dev cluster's binaries and PKI: a cluster-wide operator on the shared dev cluster
  * would write ConfigMaps into every other test's meshed namespaces, and the MeshConfig `default` it
  * needs is a singleton that other tests create and delete. Everything the run creates lives in that
  * private etcd, which is removed at the end.
  *
  * Settings (environment): BENCH_SIZES (default 1000,5000), BENCH_SCALE_REPS (5), BENCH_WEIGHT_REPS
- * (10), BENCH_CPU_PROF=<dir> (run the operator with --cpu-prof, the profile is written on exit).
+ * (10), BENCH_CPU_PROF=<dir> (run the operator with --cpu-prof, the profile is written on exit),
+ * BENCH_OPERATOR=tsx (run src/operator/main.ts under tsx instead of the build, as earlier runs did).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +25,7 @@ import { up } from '../../devcluster/cluster.js';
 import { repoRoot } from '../../devcluster/paths.js';
 import { apiVersion, group } from '../../src/api/names.js';
 import { ProxyConfigWatch } from './config-watch.js';
-import { startOperatorProcess } from './operator-process.js';
+import { buildOperator, type OperatorRuntime, startOperatorProcess } from './operator-process.js';
 import { freePort, privateKubeConfig, startApiserver, startEtcd } from './private-apiserver.js';
 import { cpuSeconds, peakRssMb } from './proc.js';
 import { inParallel, mean, percentile } from './stats.js';
@@ -34,6 +35,7 @@ const sizes = (process.env.BENCH_SIZES ?? '1000,5000').split(',').map(Number);
 const scaleReps = Number(process.env.BENCH_SCALE_REPS ?? 5);
 const weightReps = Number(process.env.BENCH_WEIGHT_REPS ?? 10);
 const cpuProfDir = process.env.BENCH_CPU_PROF;
+const runtime: OperatorRuntime = process.env.BENCH_OPERATOR === 'tsx' ? 'tsx' : 'compiled';
 /** Longer than the debouncer's 1 s maximum wait: every write a change still causes has happened by then. */
 const settleMs = 1500;
 const convergeTimeoutMs = 120_000;
@@ -126,13 +128,16 @@ async function main() {
 
   const watch = await ProxyConfigWatch.start(kc);
   cleanups.push(async () => watch.stop());
+  if (runtime === 'compiled') buildOperator(log);
   const operator = await startOperatorProcess({
     kubeconfig,
+    runtime,
     timeoutMs: 120_000,
     ...(cpuProfDir ? { cpuProfDir } : {}),
   });
   cleanups.push(async () => log(`operator exited with ${await operator.stop()}`));
-  log(`operator pid ${operator.pid} ready; idle RSS ${peakRssMb(operator.pid).toFixed(1)} MiB`);
+  const idleRssMb = round(peakRssMb(operator.pid), 1);
+  log(`operator (${runtime}) pid ${operator.pid} ready; idle RSS ${idleRssMb} MiB`);
 
   const nsIndexes = Array.from({ length: w.namespaces }, (_, i) => i);
   const expected: w.Expected = new Map();
@@ -320,7 +325,10 @@ async function main() {
 
   const results = join(repoRoot, 'bench/results');
   mkdirSync(results, { recursive: true });
-  writeFileSync(join(results, 'control-plane.json'), `${JSON.stringify({ rows }, null, 2)}\n`);
+  writeFileSync(
+    join(results, 'control-plane.json'),
+    `${JSON.stringify({ operator: runtime, idle_rss_mb: idleRssMb, rows }, null, 2)}\n`,
+  );
   const columns = [
     'name',
     'samples',
