@@ -64,10 +64,22 @@ function wireTap(): KubernetesObject[] {
   ];
 }
 
+/** A TCP echo in the mesh: not HTTP, so the proxies carry it as opaque TCP (with the same mTLS). */
+function tcpEcho(): KubernetesObject[] {
+  return [
+    serviceAccount('tcp-echo', ns),
+    service('tcp-echo', ns, 9000, 9000),
+    deployment(
+      { name: 'tcp-echo', app: 'tcp-echo', version: 'v1', image: 'trellis-e2e/tcp-echo:1.0', http: false },
+      { namespace: ns },
+    ),
+  ];
+}
+
 beforeAll(async () => {
   kubeconfig = inject('kubeconfig');
   mesh = await startMesh(kubeconfig);
-  await mesh.deploy([...sampleObjects({ namespace: ns }), ...wireTap()], ns);
+  await mesh.deploy([...sampleObjects({ namespace: ns }), ...wireTap(), ...tcpEcho()], ns);
 }, 600_000);
 
 afterAll(async () => {
@@ -125,6 +137,7 @@ describe('the sample, injected and meshed', () => {
       'orders',
       'payments',
       'payments',
+      'tcp-echo',
       'wire-tap',
     ]);
     for (const pod of pods) {
@@ -179,6 +192,28 @@ describe('mTLS on the wire', () => {
       [`${ns}/loadgen`, `frontend.${ns}`, 'mtls'],
       [`${ns}/orders`, `payments.${ns}`, 'mtls'],
     ]);
+  });
+});
+
+describe('opaque TCP', () => {
+  it('carries a TCP echo between meshed pods over mTLS', async () => {
+    const [loadgenPod] = await runningPods(kubeconfig, ns, 'app=loadgen');
+    const res = await fetch(`http://${loadgenPod?.status?.podIP}:9901/tcp`, {
+      method: 'POST',
+      body: JSON.stringify({ service: 'tcp-echo', message: 'hello through the mesh\n', count: 5 }),
+      signal: AbortSignal.timeout(60_000),
+    });
+    expect(await res.json()).toMatchObject({ total: 5, ok: 5, failed: 0 });
+    const [echo] = await runningPods(kubeconfig, ns, 'app=tcp-echo');
+    const metrics = await (await fetch(`http://${echo?.status?.podIP}:${ports.admin}/metrics`)).text();
+    const inbound = metrics
+      .split('\n')
+      .filter(
+        (l) => l.startsWith('trellis_tcp_connections_opened_total{') && l.includes('direction="inbound"'),
+      );
+    expect(inbound.length).toBeGreaterThan(0);
+    for (const line of inbound) expect(line).toContain('tls="mtls"');
+    expect(inbound.reduce((n, l) => n + Number(l.split(' ').at(-1)), 0)).toBeGreaterThanOrEqual(5);
   });
 });
 
