@@ -3,7 +3,12 @@ import { Agent as HttpsAgent } from 'node:https';
 import type { Socket } from 'node:net';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { KeepAliveAgents, keepAliveAgents, makeKeepAliveClient } from './keep-alive.js';
+import {
+  KeepAliveAgents,
+  keepAliveAgents,
+  makeKeepAliveClient,
+  makeKeepAliveObjectApi,
+} from './keep-alive.js';
 import { kubeGet } from './kube-get.js';
 import { fakeApiServer, sendJson } from './testing/fake-apiserver.js';
 
@@ -85,6 +90,38 @@ describe('clients over the pool', () => {
       for (let i = 0; i < 3; i++) await kubeGet(api.kc, '/api/v1/namespaces', {}, 5000);
       await makeKeepAliveClient(api.kc, CoreV1Api).listNamespace();
       expect(api.connections()).toBe(1);
+    } finally {
+      keepAliveAgents(api.kc).destroy();
+      await api.close();
+    }
+  });
+  it('the object API takes the context namespace as its default, as makeApiClient does, over one connection', async () => {
+    const paths: string[] = [];
+    const sockets = new Set<Socket>();
+    const api = await fakeApiServer((_req, res, raw) => {
+      paths.push(raw.url ?? '');
+      sockets.add(raw.socket);
+      if ((raw.url ?? '').startsWith('/api/v1?') || raw.url === '/api/v1') {
+        sendJson(res, 200, {
+          kind: 'APIResourceList',
+          groupVersion: 'v1',
+          resources: [{ name: 'configmaps', namespaced: true, kind: 'ConfigMap', verbs: ['get'] }],
+        });
+        return;
+      }
+      sendJson(res, 200, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'ctx' } });
+    });
+    try {
+      const context = api.kc.getContextObject(api.kc.currentContext);
+      if (context) Object.assign(context, { namespace: 'ctx' });
+      const objects = makeKeepAliveObjectApi(api.kc);
+      for (let i = 0; i < 2; i++)
+        await objects.read({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } });
+      expect(paths.filter((p) => p.includes('/configmaps/'))).toEqual([
+        '/api/v1/namespaces/ctx/configmaps/x',
+        '/api/v1/namespaces/ctx/configmaps/x',
+      ]);
+      expect(sockets.size).toBe(1);
     } finally {
       keepAliveAgents(api.kc).destroy();
       await api.close();

@@ -5,6 +5,7 @@ import {
   type ApiType,
   createConfiguration,
   type KubeConfig,
+  KubernetesObjectApi,
   type Middleware,
   ServerConfiguration,
 } from '@kubernetes/client-node';
@@ -91,4 +92,17 @@ export function makeKeepAliveClient<T extends ApiType>(kc: KubeConfig, type: Api
       promiseMiddleware: [keepAliveAgents(kc).middleware()],
     }),
   );
+}
+
+/** KubernetesObjectApi can take the context's namespace as its default only from within (protected). */
+class ObjectApi extends KubernetesObjectApi {
+  withContextNamespace(kc: KubeConfig): this {
+    this.setDefaultNamespace(kc);
+    return this;
+  }
+}
+
+/** `KubernetesObjectApi.makeApiClient(kc)` over the keep-alive pool: same default namespace. */
+export function makeKeepAliveObjectApi(kc: KubeConfig): KubernetesObjectApi {
+  return makeKeepAliveClient(kc, ObjectApi).withContextNamespace(kc);
 }

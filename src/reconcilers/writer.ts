@@ -11,7 +11,7 @@ import {
 } from '@kubernetes/client-node';
 import { crds } from '../api/crds/index.js';
 import { fieldManager } from '../api/names.js';
-import { makeKeepAliveClient } from '../operator/keep-alive.js';
+import { makeKeepAliveClient, makeKeepAliveObjectApi } from '../operator/keep-alive.js';
 import type { MeshObject } from './observed.js';
 
 export interface ObjectRef {
@@ -47,7 +47,7 @@ const status = (err: unknown) => (err instanceof ApiException ? err.code : undef
 /** The ClusterWriter that talks to the API server. */
 export function kubeWriter(kc: KubeConfig): ClusterWriter {
   // Keep-alive: every write of a reconcile reuses one connection instead of a TLS handshake each.
-  const objects = makeKeepAliveClient(kc, KubernetesObjectApi);
+  const objects = makeKeepAliveObjectApi(kc);
   const custom = makeKeepAliveClient(kc, CustomObjectsApi);
   const core = makeKeepAliveClient(kc, CoreV1Api);
   const applyContentType = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
