@@ -5,7 +5,6 @@ import {
   CustomObjectsApi,
   type KubeConfig,
   type KubernetesObject,
-  KubernetesObjectApi,
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
