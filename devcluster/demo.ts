@@ -38,13 +38,12 @@ Things to try (the table shows the effect within a refresh or two):
     {"op":"replace","path":"/spec/rules/0/destinations/0/weight","value":50},
     {"op":"replace","path":"/spec/rules/0/destinations/1/weight","value":50}]'
 
-  # refuse orders → payments (payments answers orders 403; orders and frontend then fail)
+  # refuse orders' identity (it calls only payments): payments answers 403, orders and frontend fail
   kubectl apply -f - <<'EOF'
   apiVersion: trellis.dev/v1alpha1
   kind: AuthorizationPolicy
   metadata: {name: deny-orders, namespace: ${namespace}}
   spec:
-    selector: {matchLabels: {app: payments}}
     action: DENY
     rules: [{from: [{principals: ["spiffe://cluster.local/ns/${namespace}/sa/orders"]}]}]
   EOF
