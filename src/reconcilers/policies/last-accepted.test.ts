@@ -13,7 +13,13 @@ function route(name: string, generation: number, spec: unknown, uid: string | un
   const obj: MeshObject = {
     apiVersion: 'trellis.dev/v1alpha1',
     kind: 'TrafficRoute',
-    metadata: { namespace: 'shop', name, generation, creationTimestamp: created, ...(uid ? { uid } : {}) },
+    metadata: {
+      namespace: 'shop',
+      name,
+      generation,
+      creationTimestamp: new Date(created),
+      ...(uid ? { uid } : {}),
+    },
     spec,
   };
   return obj;
