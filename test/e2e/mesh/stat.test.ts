@@ -139,18 +139,19 @@ describe('formatTable', () => {
 
 describe('scrape', () => {
   it('reads the admin port of each pod IP, leaving out one that is down or unparseable', async () => {
-    // The admin port is fixed (15020), so this test serves it on loopback addresses of its own.
-    const serve = (ip: string, body: string) =>
+    // Loopback addresses of their own, on one port (the admin port is one number for every pod).
+    const serve = (ip: string, port: number, body: string) =>
       new Promise<http.Server>((resolve, reject) => {
         const s = http.createServer((_, res) => res.end(body));
         s.once('error', reject);
-        s.listen(15020, ip, () => resolve(s));
+        s.listen(port, ip, () => resolve(s));
       });
-    const good = await serve('127.0.0.81', fixture('scrape-1.prom'));
-    const bad = await serve('127.0.0.82', 'garbage line');
+    const good = await serve('127.0.0.81', 0, fixture('scrape-1.prom'));
+    const port = (good.address() as AddressInfo).port;
+    const bad = await serve('127.0.0.82', port, 'garbage line');
     try {
-      expect((good.address() as AddressInfo).port).toBe(15020);
-      const counts = await scrape(['127.0.0.81', '127.0.0.82', '127.0.0.83'], 1_000);
+      const counts = await scrape(['127.0.0.81', '127.0.0.82', '127.0.0.83'], 1_000, port);
+      expect([...counts.keys()]).toEqual([...first.keys()]);
       expect(counts.get('shop/frontend → orders.shop')?.requests).toBe(100);
     } finally {
       good.close();

@@ -206,11 +206,15 @@ export function formatTable(stats: EdgeStat[]): string {
  * One scrape of the proxies at these pod IPs. A proxy that does not answer
  * within the timeout, or whose text does not parse, is left out of this scrape.
  */
-export async function scrape(podIPs: string[], timeoutMs = 2_000): Promise<Map<string, EdgeCounts>> {
+export async function scrape(
+  podIPs: string[],
+  timeoutMs = 2_000,
+  port: number = ports.admin,
+): Promise<Map<string, EdgeCounts>> {
   const texts = await Promise.all(
     podIPs.map(async (ip) => {
       try {
-        const res = await fetch(`http://${ip}:${ports.admin}/metrics`, {
+        const res = await fetch(`http://${ip}:${port}/metrics`, {
           signal: AbortSignal.timeout(timeoutMs),
         });
         return res.ok ? await res.text() : '';
