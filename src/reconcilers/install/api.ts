@@ -3,12 +3,12 @@ import {
   CustomObjectsApi,
   type KubeConfig,
   type KubernetesObject,
-  KubernetesObjectApi,
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { type MeshConfigStatus, meshConfigCrd } from '../../api/crds/index.js';
 import { fieldManager } from '../../api/names.js';
+import { makeKeepAliveClient, makeKeepAliveObjectApi } from '../../operator/keep-alive.js';
 import type { InstallObject, InstallRef } from './object.js';
 import type { InstallTarget } from './target.js';
 
@@ -64,8 +64,8 @@ async function orUndefined<T>(call: Promise<T>): Promise<T | undefined> {
 
 /** The InstallApi of a real API server. */
 export function kubeInstallApi(kc: KubeConfig, target: InstallTarget): InstallApi {
-  const objects = KubernetesObjectApi.makeApiClient(kc);
-  const custom = kc.makeApiClient(CustomObjectsApi);
+  const objects = makeKeepAliveObjectApi(kc);
+  const custom = makeKeepAliveClient(kc, CustomObjectsApi);
   const [group = '', version = ''] = target.meshConfig.apiVersion.split('/');
   const mc = { group, version, plural: target.meshConfig.plural };
   const kind = meshConfigCrd.kind;

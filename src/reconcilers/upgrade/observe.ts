@@ -1,5 +1,6 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Namespace } from '@kubernetes/client-node';
 import type { MeshConfig } from '../../api/crds/index.js';
+import { makeKeepAliveClient } from '../../operator/keep-alive.js';
 import type { DataPlaneObserved } from './data-plane.js';
 
 /** Page size for the lists, and a cap on pages (100,000 objects of a kind) so a list always ends. */
@@ -37,8 +38,8 @@ export async function observeDataPlane(
   now: Date,
   namespace?: string,
 ): Promise<DataPlaneObserved> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const apps = kc.makeApiClient(AppsV1Api);
+  const core = makeKeepAliveClient(kc, CoreV1Api);
+  const apps = makeKeepAliveClient(kc, AppsV1Api);
   const ns = namespace;
   const [pods, namespaces, replicaSets, deployments, statefulSets, daemonSets] = await Promise.all([
     listAll((p) => (ns ? core.listNamespacedPod({ ...p, namespace: ns }) : core.listPodForAllNamespaces(p))),
