@@ -44,7 +44,7 @@ const traceNames = new Set([
 
 /** Raw headers (name, value, name, value...) minus hop-by-hop ones, those `Connection` names, and `drop`. */
 export function endToEnd(
-  raw: string[],
+  raw: readonly string[],
   drop: ReadonlySet<string> = new Set(),
   keepUpgrade = false,
 ): string[] {
@@ -443,6 +443,13 @@ export function forwardOnce(ex: Transport, to: TryTarget, release: () => void): 
   });
 }
 
+/** The request line and raw fields (name, value, ...) of an Upgrade request. */
+export interface UpgradeRequest {
+  method: string;
+  target: string;
+  rawHeaders: readonly string[];
+}
+
 /**
  * An Upgrade (WebSocket and others): replays the request head on a fresh
  * upstream connection, then the two become one byte stream; the upstream's
@@ -450,7 +457,7 @@ export function forwardOnce(ex: Transport, to: TryTarget, release: () => void): 
  */
 export function forwardUpgrade(
   ctx: ProxyContext,
-  req: IncomingMessage,
+  req: UpgradeRequest,
   client: Duplex,
   head: Buffer,
   upstream: Duplex,
@@ -458,7 +465,7 @@ export function forwardUpgrade(
   onClose: () => void,
 ): void {
   const headers = endToEnd(req.rawHeaders, new Set(), true);
-  let text = `${req.method} ${req.url} HTTP/1.1\r\n`;
+  let text = `${req.method} ${req.target} HTTP/1.1\r\n`;
   for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
   upstream.write(`${text}\r\n`);
   if (head.length > 0) upstream.write(head);

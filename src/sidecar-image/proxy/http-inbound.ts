@@ -1,19 +1,18 @@
 import { connectTcp } from './connect.js';
 import type { ProxyContext } from './context.js';
-import { type BaseLabels, forwardOnce, forwardUpgrade, H1Exchange } from './http-forward.js';
-import { createHttpFront, defaultHttpLimits, type HttpLimits } from './http-front.js';
-import type { InboundHandler } from './inbound.js';
+import { defaultH1Limits, type H1Handlers, type H1Limits, serveH1 } from './h1/forward.js';
+import { endToEndFields, type RequestHead } from './h1/head.js';
+import { AcquireError } from './h1/pool.js';
+import { joinHeadTrace, reportH1Exchange, traceNames, withTraceFields } from './h1-report.js';
+import { type BaseLabels, forwardUpgrade } from './http-forward.js';
+import { defaultHttpLimits, type HttpLimits } from './http-front.js';
+import type { InboundHandler, InboundStream } from './inbound.js';
 import { decideInbound, selfOf } from './inbound-policy.js';
 import type { TcpLabels } from './metrics.js';
 import { splitTarget } from './policy/request-view.js';
-import { policyMetrics } from './policy-metrics.js';
+import { type PolicyMetrics, policyMetrics } from './policy-metrics.js';
 import type { Pools } from './pools.js';
-
-interface Info {
-  appPort: number;
-  peerId: string | undefined;
-  labels: BaseLabels;
-}
+import type { SpanContext } from './trace.js';
 
 const noop = () => {};
 
@@ -22,9 +21,21 @@ export function withoutFlags(labels: TcpLabels): BaseLabels {
   return rest;
 }
 
+/** The engine's limits from the listeners' HTTP limits (the rest are the engine's defaults). */
+export function h1Limits(limits: HttpLimits): H1Limits {
+  return {
+    ...defaultH1Limits,
+    maxHeadBytes: limits.maxHeaderSize,
+    headersTimeoutMs: limits.headersTimeoutMs,
+    keepAliveTimeoutMs: limits.keepAliveTimeoutMs,
+  };
+}
+
 /**
- * Inbound HTTP/1.1: requests from peers (or plaintext clients) to the app on 127.0.0.1, pooled,
- * after authorization (403 RBAC) and the per-identity rate limit (429 RL) of inbound-policy.ts.
+ * Inbound HTTP/1.1 on the lean engine (h1/): requests from peers (or plaintext clients) to the app
+ * on 127.0.0.1 over kept-alive connections, each request first through authorization (403 RBAC)
+ * and the per-identity rate limit (429 RL) of inbound-policy.ts. Upgrades are authorized the same
+ * way, then spliced.
  */
 export function createInboundHttp(
   ctx: ProxyContext,
@@ -32,66 +43,83 @@ export function createInboundHttp(
   limits: HttpLimits = defaultHttpLimits,
 ): InboundHandler {
   const metrics = policyMetrics(ctx.metrics);
-  const agentFor = () => pools.plain;
-  const front = createHttpFront<Info>(
-    ctx,
-    'inbound',
-    (req, res, info) => {
-      const registry = ctx.registry();
-      const telemetry = registry?.config.telemetry;
-      const ex = new H1Exchange(ctx, req, res, {
-        labels: info.labels,
-        relabel: false,
-        agentFor,
-        samplingPercent: telemetry?.tracing.samplingPercent ?? 0,
-        accessLog: telemetry?.accessLog.enabled ?? false,
-      });
-      if (registry) {
-        const v = decideInbound(registry.policies, registry, selfOf(ctx.pod.ip, registry), metrics, {
-          principal: info.peerId,
-          method: req.method,
-          path: splitTarget(req.url ?? '/').path,
-          port: info.appPort,
-        });
-        if (v.status !== 0) {
-          ex.flags.push(v.flag);
-          return ex.answer(v.status, v.headers ?? {}, undefined);
+  const engineLimits = h1Limits(limits);
+  return (_ctx, s) => {
+    const served = serveH1(s.stream, inboundHandlers(ctx, pools, metrics, s), engineLimits);
+    ctx.tracker.add(s.stream, { drain: served.drain });
+  };
+}
+
+function inboundHandlers(
+  ctx: ProxyContext,
+  pools: Pools,
+  metrics: PolicyMetrics,
+  s: InboundStream,
+): H1Handlers {
+  const labels = withoutFlags(s.labels);
+  const pool = pools.app(s.appPort);
+  const upstream = `${ctx.appHost}:${s.appPort}`;
+  const spans = new WeakMap<RequestHead, SpanContext>();
+  // A request admitted once is not decided again when the engine retries it on a fresh connection.
+  const admitted = new WeakSet<RequestHead>();
+  const telemetry = () => ctx.registry()?.config.telemetry;
+  const verdict = (head: RequestHead) => {
+    const registry = ctx.registry();
+    if (!registry) return undefined;
+    const v = decideInbound(registry.policies, registry, selfOf(ctx.pod.ip, registry), metrics, {
+      principal: s.peerId,
+      method: head.method,
+      path: splitTarget(head.target).path,
+      port: s.appPort,
+    });
+    return v.status === 0 ? undefined : v;
+  };
+  return {
+    acquire: (head) => {
+      if (!admitted.has(head)) {
+        const v = verdict(head);
+        if (v) {
+          const fields = Object.entries(v.headers ?? {}).flat();
+          return Promise.reject(
+            new AcquireError('refused by policy', v.status, v.flag, { fields, keepAlive: true }),
+          );
         }
+        admitted.add(head);
       }
-      const app = {
-        host: ctx.appHost,
-        port: info.appPort,
-        identity: undefined,
-        destinationService: info.labels.destination_service,
-        destinationWorkload: info.labels.destination_workload,
-      };
-      forwardOnce(ex, app, noop);
+      return pool.acquire();
     },
-    (req, socket, head, info) => {
+    release: (up, reusable) => pool.release(up, reusable),
+    requestFields: (head) => {
+      const span = joinHeadTrace(head, telemetry()?.tracing.samplingPercent ?? 0);
+      spans.set(head, span);
+      return withTraceFields(endToEndFields(head.headers, traceNames), span);
+    },
+    onExchange: (e) =>
+      reportH1Exchange(ctx, e, {
+        labels,
+        span: spans.get(e.request),
+        upstream: admitted.has(e.request) ? upstream : '-',
+        accessLog: telemetry()?.accessLog.enabled ?? false,
+      }),
+    onClientError: (status) =>
+      ctx.metrics.httpClientErrors.inc({ direction: 'inbound', response_code: String(status) }),
+    onUpgrade: (head, client, rest) => {
       // An Upgrade is authorized like any request: it would otherwise be a way around the policy.
-      const registry = ctx.registry();
-      const v =
-        registry &&
-        decideInbound(registry.policies, registry, selfOf(ctx.pod.ip, registry), metrics, {
-          principal: info.peerId,
-          method: req.method,
-          path: splitTarget(req.url ?? '/').path,
-          port: info.appPort,
-        });
-      if (v && v.status !== 0) {
-        ctx.metrics.tcpClosed.inc({ ...info.labels, response_flags: v.flag });
-        return socket.end(
+      const v = verdict(head);
+      if (v) {
+        ctx.metrics.tcpClosed.inc({ ...labels, response_flags: v.flag });
+        client.end(
           `HTTP/1.1 ${v.status} ${v.status === 403 ? 'Forbidden' : 'Too Many Requests'}\r\nConnection: close\r\nContent-Length: 0\r\nx-trellis-response-flags: ${v.flag}\r\n\r\n`,
         );
+        return;
       }
-      connectTcp(ctx.appHost, info.appPort, ctx.timeouts.connectMs).then(
-        (app) => forwardUpgrade(ctx, req, socket, head, app, info.labels, noop),
+      const req = { method: head.method, target: head.target, rawHeaders: head.headers };
+      connectTcp(ctx.appHost, s.appPort, ctx.timeouts.connectMs).then(
+        (app) => forwardUpgrade(ctx, req, client, rest, app, labels, noop),
         () =>
-          socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'),
+          client.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'),
       );
     },
-    limits,
-  );
-  return (_ctx, s) =>
-    front.accept(s.stream, { appPort: s.appPort, peerId: s.peerId, labels: withoutFlags(s.labels) });
+    draining: () => ctx.tracker.draining,
+  };
 }

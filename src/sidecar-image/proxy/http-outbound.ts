@@ -99,7 +99,15 @@ export function createOutboundHttp(
       const t = r.target;
       openUpstream(ctx, t, 'http1').then(
         (upstream) =>
-          forwardUpgrade(ctx, req, socket, head, upstream, withoutFlags(outboundLabels(ctx, t)), t.release),
+          forwardUpgrade(
+            ctx,
+            { method: req.method ?? 'GET', target: req.url ?? '/', rawHeaders: req.rawHeaders },
+            socket,
+            head,
+            upstream,
+            withoutFlags(outboundLabels(ctx, t)),
+            t.release,
+          ),
         () => {
           t.release();
           socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');

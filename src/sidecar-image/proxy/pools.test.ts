@@ -56,4 +56,29 @@ describe('Pools', () => {
     expect(pools.agentFor(undefined)).toBe(pools.plain);
     pools.destroy();
   });
+
+  it('gives one engine pool per app port, reusing a released connection and closing it on destroy', async () => {
+    let connections = 0;
+    const app = createServer((_req, res) => res.end('ok'));
+    app.on('connection', () => connections++);
+    const port = await listen(app);
+    const { ctx } = testContext({
+      config: { schemaVersion: 1, namespace: 'shop', trustDomain: 'cluster.local', services: [] },
+      leaf,
+      dst: () => undefined,
+    });
+    const pools = new Pools(ctx);
+    closers.push(() => app.close());
+    const pool = pools.app(port);
+    expect(pools.app(port)).toBe(pool);
+    expect(pools.app(port + 1)).not.toBe(pool);
+    const first = await pool.acquire();
+    pool.release(first, true);
+    const second = await pool.acquire();
+    expect([second.socket, second.reused]).toEqual([first.socket, true]);
+    pool.release(second, true);
+    expect(connections).toBe(1);
+    pools.destroy();
+    expect(second.socket.destroyed).toBe(true);
+  });
 });

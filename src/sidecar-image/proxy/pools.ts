@@ -2,7 +2,9 @@ import { Agent, type ClientRequestArgs } from 'node:http';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
+import { connectTcp } from './connect.js';
 import type { ProxyContext } from './context.js';
+import { UpstreamPool } from './h1/pool.js';
 import { alpn, requireSpiffeId } from './mtls.js';
 
 export const maxConnectionsPerEndpoint = 32;
@@ -52,6 +54,7 @@ function deadline(s: Duplex, event: 'connect' | 'secureConnect', ms: number): Du
 export class Pools {
   readonly plain: Agent;
   readonly #mtls = new Map<string, Agent>();
+  readonly #apps = new Map<number, UpstreamPool>();
 
   constructor(private readonly ctx: ProxyContext) {
     this.plain = new PooledAgent((host, port) =>
@@ -83,8 +86,21 @@ export class Pools {
     return agent;
   }
 
+  /** The HTTP/1.1 engine's kept-alive connections to the app on one port (inbound). */
+  app(port: number): UpstreamPool {
+    let pool = this.#apps.get(port);
+    if (!pool) {
+      pool = new UpstreamPool(() => connectTcp(this.ctx.appHost, port, this.ctx.timeouts.connectMs), {
+        maxActive: maxConnectionsPerEndpoint,
+      });
+      this.#apps.set(port, pool);
+    }
+    return pool;
+  }
+
   destroy(): void {
     this.plain.destroy();
     for (const a of this.#mtls.values()) a.destroy();
+    for (const p of this.#apps.values()) p.destroy();
   }
 }

@@ -430,6 +430,39 @@ describe('serveH1', () => {
     expect(up.connections()).toBe(0);
   });
 
+  it('answers a keep-alive AcquireError with its fields and serves the next request on the same connection', async () => {
+    const up = await echoUpstream();
+    let n = 0;
+    const e = await engine(up.port, {});
+    const pool = e.pool;
+    const refusing = await engine(up.port, {
+      acquire: () =>
+        ++n === 1
+          ? Promise.reject(
+              new AcquireError('rate', 429, 'RL', { fields: ['retry-after', '1'], keepAlive: true }),
+            )
+          : pool.acquire(),
+      release: (u, r) => pool.release(u, r),
+    });
+    const post = 'POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi';
+    const get = 'GET /b HTTP/1.1\r\nHost: a\r\n\r\n';
+    const r = await talk(refusing.port, [post, get], (t) => t.includes('body='));
+    expect(r.text).toMatch(
+      /^HTTP\/1\.1 429 Too Many Requests\r\nx-trellis-response-flags: RL\r\nretry-after: 1\r\nContent-Length: 0\r\n\r\nHTTP\/1\.1 200 OK\r\n/,
+    );
+    expect(r.text).toContain('GET /b te=- x-hop=- body=');
+    expect(r.closed).toBe(false);
+    expect(refusing.exchanges.map((x) => [x.status, x.flag])).toEqual([
+      [429, 'RL'],
+      [200, '-'],
+    ]);
+    // A refusal while the request body is still due closes: the rest of the body cannot be told apart.
+    n = 0;
+    const cut = await talk(refusing.port, ['POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\n\r\nhi']);
+    expect(cut.text).toMatch(/^HTTP\/1\.1 429 Too Many Requests\r\nConnection: close\r\n/);
+    expect(cut.closed).toBe(true);
+  });
+
   it('ends an exchange with no bytes moving: 408 SI for a stalled request body, 504 UT for a silent upstream', async () => {
     const up = await echoUpstream();
     const slowClient = await engine(up.port, {}, { idleTimeoutMs: 150 });

@@ -82,6 +82,8 @@ const statusText: Record<number, string> = {
   504: 'Gateway Timeout',
   431: 'Request Header Fields Too Large',
   501: 'Not Implemented',
+  403: 'Forbidden',
+  429: 'Too Many Requests',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
 };
@@ -239,12 +241,14 @@ class H1Connection {
     this.close();
   }
 
-  /** A local answer with no body; the connection closes after it. */
-  respond(status: number, flag?: string): void {
+  /** A local answer with no body; unless `keepAlive`, the connection closes after it. */
+  respond(status: number, flag?: string, fields: readonly string[] = [], keepAlive = false): void {
     if (!this.client.writable) return;
-    const extra = flag ? `x-trellis-response-flags: ${flag}\r\n` : '';
+    let extra = flag ? `x-trellis-response-flags: ${flag}\r\n` : '';
+    for (let i = 0; i < fields.length; i += 2) extra += `${fields[i]}: ${fields[i + 1]}\r\n`;
+    const connection = keepAlive ? '' : 'Connection: close\r\n';
     this.client.write(
-      `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\nConnection: close\r\n${extra}Content-Length: 0\r\n\r\n`,
+      `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\n${connection}${extra}Content-Length: 0\r\n\r\n`,
     );
   }
 
@@ -560,14 +564,29 @@ class Exchange {
     }
   }
 
-  /** acquire() failed: its AcquireError's status and flag, else 503 UF. */
+  /** acquire() failed: its AcquireError's status, flag and answer, else 503 UF. */
   #refused(err: unknown): void {
-    if (err instanceof AcquireError) this.#fail(err.flag, err.status);
-    else this.#fail('UF', 503);
+    if (!(err instanceof AcquireError)) {
+      this.#fail('UF', 503);
+      return;
+    }
+    const { fields = [], keepAlive = false } = err.answer;
+    // The connection can go on only when the whole request has been read (and so discarded).
+    const stay = keepAlive && !this.requestOpen && keepsAlive(this.head) && !this.conn.closing;
+    if (!stay) {
+      this.#fail(err.flag, err.status, fields);
+      return;
+    }
+    if (this.#finished) return;
+    this.#finished = true;
+    clearTimeout(this.#idleTimer);
+    this.conn.respond(err.status, err.flag, fields, true);
+    this.#report(err.status, err.flag);
+    this.conn.next(true);
   }
 
   /** Gives up on the exchange: a status to the client if none was sent yet, else a cut. */
-  #fail(flag: string, status: number): void {
+  #fail(flag: string, status: number, fields: readonly string[] = []): void {
     if (this.#finished) return;
     this.#finished = true;
     clearTimeout(this.#idleTimer);
@@ -575,7 +594,7 @@ class Exchange {
     if (this.#headSent) {
       this.conn.client.destroy();
     } else {
-      this.conn.respond(status, flag === 'DC' ? undefined : flag);
+      this.conn.respond(status, flag === 'DC' ? undefined : flag, fields);
       this.conn.close();
     }
     this.#report(this.#headSent ? (this.#res?.head.status ?? 0) : status, flag);

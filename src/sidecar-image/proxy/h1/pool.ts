@@ -17,9 +17,21 @@ export class AcquireError extends Error {
     message: string,
     readonly status: number,
     readonly flag: string,
+    readonly answer: LocalAnswer = {},
   ) {
     super(message);
   }
+}
+
+/** How a refusal is answered beyond its status and flag. */
+export interface LocalAnswer {
+  /** Extra response fields (name, value, ...), e.g. retry-after on a 429. */
+  fields?: readonly string[];
+  /**
+   * The client connection stays open when the request was whole (a policy answer such as 403 RBAC
+   * or 429 RL: closing would make every refused caller pay a new handshake). Otherwise it closes.
+   */
+  keepAlive?: boolean;
 }
 
 export interface PoolLimits {
