@@ -30,15 +30,22 @@ const ports = {
   polPeer: 18132,
 };
 
-interface Row {
-  name: 'direct' | 'nginx-pair' | 'haproxy-pair' | 'trellis-pair' | 'trellis-pair-policies';
-  rps: number;
+interface Latency {
   p50_ms: number;
   p99_ms: number;
   p999_ms: number;
+  /** The generator's own lateness (p99) sending requests: large means the row is not valid. */
+  lag_p99_ms: number;
+  /** Requests without a 200 (or unanswered when the run's time ran out). */
+  errors: number;
+}
+
+interface Row extends Latency {
+  name: 'direct' | 'nginx-pair' | 'haproxy-pair' | 'trellis-pair' | 'trellis-pair-policies';
+  rps: number;
   rss_mb: number;
   /** Latency at half the nginx pair's maximum rate. */
-  half_nginx?: { rate: number; p50_ms: number; p99_ms: number; p999_ms: number };
+  half_nginx?: Latency & { rate: number };
   /** The policies row against the bare Trellis pair: throughput ratio, p99 difference at 1k/s. */
   vs_trellis_pair?: { rps_ratio: number; p99_ms_delta: number };
 }
@@ -87,18 +94,25 @@ function wrk(url: string): number {
   return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
 }
 
+/**
+ * Latency at a fixed rate from the raw-socket open-loop generator (bench/h1/open-loop-raw.ts): the
+ * http.request one saturated near 12k req/s and reported its own backlog as seconds of latency.
+ * `lag_p99_ms` is how late the generator itself sent its requests: a row whose lag is a sizeable
+ * part of its p99 measured the machine, not the target.
+ */
 function openLoop(url: string, rate: number) {
   const out = execFileSync(
     process.execPath,
-    ['--import', 'tsx', here('./open-loop.ts'), url, String(Math.round(rate)), String(seconds)],
-    {
-      encoding: 'utf8',
-    },
+    ['--import', 'tsx', here('../h1/open-loop-raw.ts'), url, String(Math.round(rate)), String(seconds)],
+    { encoding: 'utf8' },
   );
-  return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as {
-    p50_ms: number;
-    p99_ms: number;
-    p999_ms: number;
+  const r = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as Latency & { errors: number };
+  return {
+    p50_ms: r.p50_ms,
+    p99_ms: r.p99_ms,
+    p999_ms: r.p999_ms,
+    lag_p99_ms: r.lag_p99_ms,
+    errors: r.errors,
   };
 }
 
@@ -349,7 +363,9 @@ server { listen 127.0.0.1:${ports.nginxIn}; location / { proxy_pass https://peer
       'p50 ms @1k': r.p50_ms,
       'p99 ms @1k': r.p99_ms,
       'p99.9 ms @1k': r.p999_ms,
+      'lag p99 @1k': r.lag_p99_ms,
       [`p99 ms @${halfRate}`]: r.half_nginx?.p99_ms,
+      [`lag p99 @${halfRate}`]: r.half_nginx?.lag_p99_ms,
       'rss MB': r.rss_mb,
     })),
   );
