@@ -1,8 +1,7 @@
 import type { ProxyContext } from './context.js';
 import type { H1Exchange } from './h1/forward.js';
 import { fieldValues, type RequestHead } from './h1/head.js';
-import type { BaseLabels } from './http-forward.js';
-import type { RequestLabels } from './metrics.js';
+import type { BaseLabels, RequestLabels } from './metrics.js';
 import { joinTrace, type SpanContext, traceHeaders } from './trace.js';
 
 /** Trace fields of the caller: replaced by this proxy's own, never forwarded as they came. */

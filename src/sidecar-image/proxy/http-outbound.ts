@@ -1,15 +1,19 @@
 import { ports } from '../../api/names.js';
 import type { ProxyContext } from './context.js';
-import { type BaseLabels, forwardOnce, forwardUpgrade, H1Exchange } from './http-forward.js';
-import { createHttpFront, defaultHttpLimits, type HttpLimits } from './http-front.js';
-import { withoutFlags } from './http-inbound.js';
+import { serveH1 } from './h1/forward.js';
+import type { RequestHead } from './h1/head.js';
+import { H1Transport } from './h1-transport.js';
+import { forwardUpgrade } from './http-forward.js';
+import { defaultHttpLimits, type HttpLimits } from './http-front.js';
+import { h1Limits, withoutFlags } from './http-inbound.js';
+import type { BaseLabels } from './metrics.js';
 import type { Destination } from './original-dst.js';
 import { type OutboundHandler, openUpstream, outboundLabels } from './outbound.js';
 import { type ResponseFlag, responseFlags } from './policy/flags.js';
 import { splitTarget } from './policy/request-view.js';
 import { policyMetrics } from './policy-metrics.js';
 import type { Pools } from './pools.js';
-import { runOutbound, sleep } from './request-pipeline.js';
+import { forwardOnce, runOutbound, sleep } from './request-pipeline.js';
 import { type Balancers, resolveTarget } from './route-target.js';
 
 const proxyPorts = [ports.outboundCapture, ports.inboundCapture, ports.admin];
@@ -20,11 +24,23 @@ const refusals: Record<string, [number, ResponseFlag]> = {
   loop: [502, responseFlags.noRoute],
 };
 
+/** Raw fields as the pipeline's request view reads them (lower-case names, repeats joined). */
+function headerView(fields: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = (fields[i] ?? '').toLowerCase();
+    const value = fields[i + 1] ?? '';
+    const present = out[name];
+    out[name] = present === undefined ? value : `${present}, ${value}`;
+  }
+  return out;
+}
+
 /**
- * Outbound HTTP/1.1. A request to a Service port goes through the traffic policy
- * (request-pipeline.ts), each try picking its own endpoint (so least-request sees requests, not
- * connections) and riding a pooled connection to it; a request to a pod IP or passed through goes
- * once, as addressed.
+ * Outbound HTTP/1.1 on the lean engine (h1/). Every request is taken whole by an H1Transport: a
+ * request to a Service port goes through the traffic policy (request-pipeline.ts), each try picking
+ * its own endpoint (so least-request sees requests, not connections) and riding a pooled engine
+ * connection to it; a request to a pod IP or passed through goes once, as addressed.
  */
 export function createOutboundHttp(
   ctx: ProxyContext,
@@ -35,86 +51,107 @@ export function createOutboundHttp(
   random: () => number = Math.random,
 ): OutboundHandler {
   const metrics = policyMetrics(ctx.metrics);
-  const agentFor = (identity: string | undefined) => pools.agentFor(identity);
-  const front = createHttpFront<Destination>(
-    ctx,
-    'outbound',
-    (req, res, dst) => {
+  const engineLimits = h1Limits(limits);
+  const poolFor = pools.http1.bind(pools);
+  const serve = (dst: Destination, head: RequestHead, t: H1Transport) => {
+    const registry = ctx.registry();
+    if (!registry) return t.answer(503, {}, undefined);
+    const upstream = registry.service(dst.address, dst.port);
+    if (upstream) {
+      const deps = {
+        set: registry.policies,
+        registry,
+        balancers,
+        metrics,
+        random,
+        now: () => performance.now(),
+        sleep,
+      };
+      const request = {
+        view: { method: head.method, ...splitTarget(head.target), headers: headerView(head.headers) },
+        upstream,
+        servicePort: dst.port,
+        callerIdentity: ctx.tls()?.identity.spiffeId,
+        sourceIp: ctx.pod.ip,
+      };
+      runOutbound(deps, request, t).catch((err: Error) => {
+        ctx.log.error({ err: err.message }, 'outbound request pipeline failed');
+        t.answer(500, {}, undefined);
+      });
+      return;
+    }
+    const r = resolveTarget(registry, balancers, dst, ctx.pod, proxyPorts);
+    if (r.kind === 'refuse') {
+      const [status, flag] = refusals[r.reason] ?? [502, responseFlags.noRoute];
+      t.flags.push(flag);
+      return t.answer(status, {}, undefined);
+    }
+    forwardOnce(t, r.target, r.target.release);
+  };
+  return (_ctx, s) => {
+    const dst = s.dst;
+    const labelsOf = (): BaseLabels => {
       const registry = ctx.registry();
-      if (!registry) return res.destroy();
-      const telemetry = registry.config.telemetry;
-      const source_workload = registry.workloadOf(ctx.pod.ip)?.workload ?? ctx.pod.name;
-      const labels: BaseLabels = {
+      return {
         direction: 'outbound',
-        source_workload,
+        source_workload: registry?.workloadOf(ctx.pod.ip)?.workload ?? ctx.pod.name,
         source_namespace: ctx.pod.namespace,
         destination_service: 'unknown',
         destination_workload: 'unknown',
         tls: 'none',
       };
-      const ex = new H1Exchange(ctx, req, res, {
-        labels,
-        relabel: true,
-        agentFor,
-        samplingPercent: telemetry.tracing.samplingPercent,
-        accessLog: telemetry.accessLog.enabled,
-      });
-      const upstream = registry.service(dst.address, dst.port);
-      if (upstream) {
-        const deps = {
-          set: registry.policies,
-          registry,
-          balancers,
-          metrics,
-          random,
-          now: () => performance.now(),
-          sleep,
-        };
-        const request = {
-          view: { method: req.method ?? 'GET', ...splitTarget(req.url ?? '/'), headers: req.headers },
-          upstream,
-          servicePort: dst.port,
-          callerIdentity: ctx.tls()?.identity.spiffeId,
-          sourceIp: ctx.pod.ip,
-        };
-        runOutbound(deps, request, ex).catch((err: Error) => {
-          ctx.log.error({ err: err.message }, 'outbound request pipeline failed');
-          res.destroy();
-        });
-        return;
-      }
-      const r = resolveTarget(registry, balancers, dst, ctx.pod, proxyPorts);
-      if (r.kind === 'refuse') {
-        const [status, flag] = refusals[r.reason] ?? [502, responseFlags.noRoute];
-        ex.flags.push(flag);
-        return ex.answer(status, {}, undefined);
-      }
-      forwardOnce(ex, r.target, r.target.release);
-    },
-    (req, socket, head, dst) => {
-      const registry = ctx.registry();
-      const r = registry && resolveTarget(registry, balancers, dst, ctx.pod, proxyPorts);
-      if (!r || r.kind === 'refuse')
-        return socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      const t = r.target;
-      openUpstream(ctx, t, 'http1').then(
-        (upstream) =>
-          forwardUpgrade(
-            ctx,
-            { method: req.method ?? 'GET', target: req.url ?? '/', rawHeaders: req.rawHeaders },
-            socket,
-            head,
-            upstream,
-            withoutFlags(outboundLabels(ctx, t)),
-            t.release,
-          ),
-        () => {
-          t.release();
-          socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    };
+    const served = serveH1(
+      s.socket,
+      {
+        // Every outbound request is taken whole (below), so the engine never asks for a connection.
+        acquire: () => Promise.reject(new Error('outbound requests are taken whole')),
+        release: () => {},
+        take: (x) => {
+          const telemetry = ctx.registry()?.config.telemetry;
+          const t = new H1Transport(ctx, x, {
+            labels: labelsOf(),
+            poolFor,
+            samplingPercent: telemetry?.tracing.samplingPercent ?? 0,
+            accessLog: telemetry?.accessLog.enabled ?? false,
+          });
+          serve(dst, x.head, t);
+          return true;
         },
-      );
-    },
-    limits,
-  );
-  return (_ctx, s) => front.accept(s.socket, s.dst);
+        onClientError: (status) =>
+          ctx.metrics.httpClientErrors.inc({ direction: 'outbound', response_code: String(status) }),
+        onUpgrade: (head, client, rest) => {
+          const registry = ctx.registry();
+          const r = registry && resolveTarget(registry, balancers, dst, ctx.pod, proxyPorts);
+          if (!r || r.kind === 'refuse')
+            return void client.end(
+              'HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+            );
+          const target = r.target;
+          const req = { method: head.method, target: head.target, rawHeaders: head.headers };
+          openUpstream(ctx, target, 'http1').then(
+            (up) =>
+              forwardUpgrade(
+                ctx,
+                req,
+                client,
+                rest,
+                up,
+                withoutFlags(outboundLabels(ctx, target)),
+                target.release,
+              ),
+            () => {
+              target.release();
+              client.end(
+                'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+              );
+            },
+          );
+        },
+        draining: () => ctx.tracker.draining,
+      },
+      engineLimits,
+    );
+    ctx.tracker.add(s.socket, { drain: served.drain });
+  };
 }

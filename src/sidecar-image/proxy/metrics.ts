@@ -206,6 +206,8 @@ export const tcpLabels = [
 ] as const;
 
 export type RequestLabels = Record<(typeof requestLabels)[number], string>;
+/** How a request is labelled in the golden metrics before its code and flags are known. */
+export type BaseLabels = Omit<RequestLabels, 'response_code' | 'response_flags'>;
 export type TcpLabels = Record<(typeof tcpLabels)[number], string>;
 
 /** Every metric the proxy exports, in one registry served on the admin port. */

@@ -55,6 +55,7 @@ export class Pools {
   readonly plain: Agent;
   readonly #mtls = new Map<string, Agent>();
   readonly #apps = new Map<number, UpstreamPool>();
+  readonly #upstreams = new Map<string, UpstreamPool>();
 
   constructor(private readonly ctx: ProxyContext) {
     this.plain = new PooledAgent((host, port) =>
@@ -98,9 +99,59 @@ export class Pools {
     return pool;
   }
 
+  /**
+   * The HTTP/1.1 engine's kept-alive connections to one upstream address: mTLS requiring
+   * `identity` (each new connection takes the TLS context in force when it opens), or plaintext.
+   */
+  http1(identity: string | undefined, host: string, port: number): UpstreamPool {
+    const key = `${identity ?? ''} ${host}:${port}`;
+    let pool = this.#upstreams.get(key);
+    if (!pool) {
+      const connectMs = this.ctx.timeouts.connectMs;
+      pool = new UpstreamPool(
+        () => (identity ? connectMtls(this.ctx, identity, host, port) : connectTcp(host, port, connectMs)),
+        { maxActive: maxConnectionsPerEndpoint },
+      );
+      this.#upstreams.set(key, pool);
+    }
+    return pool;
+  }
+
   destroy(): void {
+    for (const p of this.#upstreams.values()) p.destroy();
     this.plain.destroy();
     for (const a of this.#mtls.values()) a.destroy();
     for (const p of this.#apps.values()) p.destroy();
   }
+}
+
+/** An mTLS connection to a peer proxy that must present `identity`, resolved once the handshake is done. */
+function connectMtls(ctx: ProxyContext, identity: string, host: string, port: number): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    const state = ctx.tls();
+    if (!state) return reject(new Error('no workload identity loaded'));
+    const s = tlsConnect({
+      host,
+      port,
+      // Never SNI to an IP; the peer is checked by its SPIFFE ID instead.
+      servername: '',
+      secureContext: state.client,
+      ALPNProtocols: [alpn.http1],
+      checkServerIdentity: requireSpiffeId(identity),
+    });
+    s.setNoDelay(true);
+    const timer = setTimeout(
+      () => s.destroy(new Error(`connect timed out after ${ctx.timeouts.connectMs} ms`)),
+      ctx.timeouts.connectMs,
+    );
+    s.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    s.once('secureConnect', () => {
+      clearTimeout(timer);
+      s.removeAllListeners('error');
+      resolve(s);
+    });
+  });
 }

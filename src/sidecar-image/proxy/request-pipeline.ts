@@ -324,3 +324,11 @@ function mirror(deps: PipelineDeps, rule: RuleRuntime, req: OutboundRequest, t: 
   if (!sent) choice.release();
   deps.metrics.mirrors.inc({ destination_service: label, result: sent ? 'sent' : 'skipped' });
 }
+
+/** One try to `to` and its outcome relayed, no policy: pod-IP, passthrough and inbound h2 requests. */
+export function forwardOnce(t: Transport, to: TryTarget, release: () => void): void {
+  void t.tryOnce(to, undefined, undefined, release).then((o) => {
+    t.flags.push(o.flag);
+    o.commit(undefined);
+  });
+}

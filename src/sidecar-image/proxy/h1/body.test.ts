@@ -125,6 +125,19 @@ describe('BodyReader', () => {
   });
 
   const chunked = '5\r\nhello\r\n6;name=val\r\n world\r\nA\r\n0123456789\r\n0\r\nX-Trailer: t\r\n\r\n';
+  it('counts the content without framing or trailers as payload, however the bytes are split', () => {
+    for (const parts of splits(chunked)) {
+      const r = new BodyReader({ kind: 'chunked' });
+      for (const p of parts) r.feed(Buffer.from(p, 'latin1'));
+      expect([r.done, r.payload]).toEqual([true, 'hello world0123456789'.length]);
+    }
+    const length = new BodyReader({ kind: 'length', length: 4 });
+    length.feed(Buffer.from('abcdef'));
+    const close = new BodyReader({ kind: 'close' });
+    close.feed(Buffer.from('abc'));
+    expect([length.payload, close.payload]).toEqual([4, 3]);
+  });
+
   it('finds the end of a chunked body, framing and trailers included, however it is split', () => {
     for (const parts of splits(`${chunked}NEXT`)) {
       expect(feedAll({ kind: 'chunked' }, parts)).toEqual({ taken: chunked, done: true });

@@ -100,6 +100,8 @@ export class BodyReader {
   #line = 0;
   #trailers = 0;
   done: boolean;
+  /** Content bytes so far: the body without its chunk framing and trailers (what metrics count). */
+  payload = 0;
 
   constructor(
     private readonly framing: Framing,
@@ -113,10 +115,14 @@ export class BodyReader {
   feed(buf: Buffer, offset = 0): Feed {
     if (this.done) return { used: 0, done: true };
     const k = this.framing.kind;
-    if (k === 'close') return { used: buf.length - offset, done: false };
+    if (k === 'close') {
+      this.payload += buf.length - offset;
+      return { used: buf.length - offset, done: false };
+    }
     if (k === 'length') {
       const used = Math.min(this.#left, buf.length - offset);
       this.#left -= used;
+      this.payload += used;
       this.done = this.#left === 0;
       return { used, done: this.done };
     }
@@ -172,6 +178,7 @@ export class BodyReader {
         case S.Data: {
           const take = Math.min(this.#left, buf.length - i);
           this.#left -= take;
+          this.payload += take;
           i += take;
           if (this.#left === 0) this.#state = S.DataCr;
           continue;

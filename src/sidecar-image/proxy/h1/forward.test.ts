@@ -167,7 +167,8 @@ describe('serveH1', () => {
       t.includes('body='),
     );
     expect(r.text).toContain('POST /up te=chunked x-hop=- body=abcde');
-    expect(e.exchanges[0]?.requestBytes).toBe('3\r\nabc\r\n2;x=1\r\nde\r\n0\r\n\r\n'.length);
+    // Counted as content, as the golden metrics count bodies: the chunk framing is not.
+    expect(e.exchanges[0]?.requestBytes).toBe('abcde'.length);
     const c = await talk(e.port, ['GET /chunked HTTP/1.1\r\nHost: a\r\n\r\n'], (t) =>
       t.endsWith('0\r\n\r\n'),
     );

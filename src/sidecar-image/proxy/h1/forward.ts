@@ -47,12 +47,38 @@ export interface H1Exchange {
   request: RequestHead;
   /** 0 when no response head reached the client. */
   status: number;
-  /** Body bytes as they crossed the proxy (chunk framing included). */
+  /** Body content bytes (chunk framing and trailers not counted), as the golden metrics count them. */
   requestBytes: number;
   responseBytes: number;
   /** Envoy-style: '-' ok, UF upstream connect failure, UC upstream reset, DC client went away. */
   flag: string;
   startedMs: number;
+}
+
+/**
+ * An exchange handed over whole (`take`): the taker sends the request upstream (as often as its
+ * policy wants) and writes the answer to `client` itself; the engine keeps the client connection's
+ * framing, keep-alive and pipelining.
+ */
+export interface H1Taken {
+  readonly head: RequestHead;
+  readonly client: Duplex;
+  readonly startedMs: number;
+  /** Request body bytes as they arrive (chunk framing included); those already read come at once. */
+  body(onChunk: (bytes: Buffer) => void, onEnd: () => void): void;
+  /** Whether the whole request body has been read. */
+  readonly requestComplete: boolean;
+  /** Request body content bytes so far (chunk framing not counted). */
+  readonly requestPayload: number;
+  /** The client went away, or sent a body that is not valid HTTP: called once, nothing to answer. */
+  onGone(cb: () => void): void;
+  /** The answer must carry Connection: close (the client asked for it, HTTP/1.0, or draining). */
+  readonly mustClose: boolean;
+  /** Stop / go on reading the request body (no try to send it to yet, or upstream backpressure). */
+  pause(): void;
+  resume(): void;
+  /** The answer is written whole; `keepOpen` false (or a body still due) closes the connection. */
+  end(keepOpen: boolean): void;
 }
 
 export interface H1Handlers {
@@ -63,6 +89,11 @@ export interface H1Handlers {
   acquire: (head: RequestHead) => Promise<H1Upstream>;
   /** The connection back after an exchange; not reusable means the caller closes it. */
   release: (up: H1Upstream, reusable: boolean) => void;
+  /**
+   * Takes the exchange whole instead of acquire() (a traffic policy with retries, timeouts and
+   * mirrors); false leaves it to acquire(). A taken exchange's telemetry is the taker's.
+   */
+  take?: (x: H1Taken) => boolean;
   /** The fields sent upstream; by default the request's end-to-end fields. */
   requestFields?: (head: RequestHead) => string[];
   /** The fields sent to the client; by default the response's end-to-end fields. */
@@ -289,6 +320,14 @@ class H1Connection {
   }
 }
 
+/** A taken exchange's body listeners (bytes read before they register wait in `early`). */
+interface TakenState {
+  early: Buffer[];
+  onChunk: ((b: Buffer) => void) | undefined;
+  onEnd: (() => void) | undefined;
+  gone: (() => void)[];
+}
+
 /** One request and its response, over one upstream connection. */
 class Exchange {
   #up: H1Upstream | undefined;
@@ -296,7 +335,6 @@ class Exchange {
   #resBuf: Buffer = empty;
   #res: { head: ResponseHead; reader: BodyReader } | undefined;
   #requestBytes = 0;
-  #responseBytes = 0;
   #extra = false;
   #retried = false;
   #finished = false;
@@ -331,8 +369,18 @@ class Exchange {
 
   begin(): void {
     if (this.#finished) return;
-    this.#touch();
     this.conn.client.pause();
+    const take = this.conn.handlers.take;
+    if (take) {
+      // The body bytes read with the head (after the head's own bytes) are the taker's.
+      this.#taken = { early: this.#pending.slice(1), onChunk: undefined, onEnd: undefined, gone: [] };
+      if (take(this.#takenView())) {
+        this.#pending = [];
+        return;
+      }
+      this.#taken = undefined;
+    }
+    this.#touch();
     this.conn.handlers.acquire(this.head).then(
       (up) => this.#attach(up),
       (err: unknown) => this.#refused(err),
@@ -352,10 +400,18 @@ class Exchange {
     this.#requestBytes += r.used;
     this.requestOpen = !r.done;
     if (r.used > 0) this.#send(r.used === chunk.length ? chunk : chunk.subarray(0, r.used));
+    else if (r.done && this.#taken) this.#taken.onEnd?.();
     return chunk.subarray(r.used);
   }
 
   #send(bytes: Buffer): void {
+    const taken = this.#taken;
+    if (taken) {
+      if (taken.onChunk) taken.onChunk(bytes);
+      else taken.early.push(bytes);
+      if (!this.requestOpen) taken.onEnd?.();
+      return;
+    }
     const up = this.#up;
     if (!up) {
       this.#pending.push(bytes);
@@ -441,7 +497,6 @@ class Exchange {
       this.#fail('UC', 502);
       return;
     }
-    this.#responseBytes += r.used;
     if (r.used > 0) this.#write(r.used === bytes.length ? bytes : bytes.subarray(0, r.used));
     if (r.used < bytes.length) this.#extra = true;
     if (r.done) this.#complete();
@@ -548,7 +603,8 @@ class Exchange {
 
   /** Bytes moved: the idle clock starts again. */
   #touch(): void {
-    if (this.#finished) return;
+    // A taken exchange's timeouts are the taker's (route and per-try timeouts).
+    if (this.#finished || this.#taken) return;
     clearTimeout(this.#idleTimer);
     this.#idleTimer = setTimeout(() => this.#idle(), this.conn.limits.idleTimeoutMs);
     this.#idleTimer.unref();
@@ -587,6 +643,10 @@ class Exchange {
 
   /** Gives up on the exchange: a status to the client if none was sent yet, else a cut. */
   #fail(flag: string, status: number, fields: readonly string[] = []): void {
+    if (this.#taken) {
+      this.clientGone();
+      return;
+    }
     if (this.#finished) return;
     this.#finished = true;
     clearTimeout(this.#idleTimer);
@@ -608,18 +668,63 @@ class Exchange {
   clientGone(): void {
     if (this.#finished) return;
     this.#finished = true;
+    const taken = this.#taken;
+    if (taken) {
+      this.conn.client.destroy();
+      for (const cb of taken.gone.splice(0)) cb();
+      return;
+    }
     clearTimeout(this.#idleTimer);
     this.#detachUp(false);
     this.conn.client.destroy();
     this.#report(this.#headSent ? (this.#res?.head.status ?? 0) : 0, 'DC');
   }
 
+  /** Set while the exchange is (being) taken: body listeners before and after registration. */
+  #taken: TakenState | undefined;
+
+  #takenView(): H1Taken {
+    const taken = this.#taken as TakenState;
+    const conn = this.conn;
+    const x = this;
+    return {
+      head: this.head,
+      client: conn.client,
+      startedMs: this.#started,
+      body(onChunk, onEnd) {
+        for (const b of taken.early.splice(0)) onChunk(b);
+        taken.onChunk = onChunk;
+        taken.onEnd = onEnd;
+        if (!x.requestOpen) onEnd();
+      },
+      get requestComplete() {
+        return !x.requestOpen;
+      },
+      get requestPayload() {
+        return x.body.payload;
+      },
+      onGone(cb) {
+        taken.gone.push(cb);
+      },
+      get mustClose() {
+        return !keepsAlive(x.head) || conn.closing;
+      },
+      pause: () => conn.client.pause(),
+      resume: () => conn.client.resume(),
+      end: (keepOpen) => {
+        if (x.#finished) return;
+        x.#finished = true;
+        conn.next(keepOpen && !x.requestOpen);
+      },
+    };
+  }
+
   #report(status: number, flag: string): void {
     this.conn.handlers.onExchange?.({
       request: this.head,
       status,
-      requestBytes: this.#requestBytes,
-      responseBytes: this.#responseBytes,
+      requestBytes: this.body.payload,
+      responseBytes: this.#res?.reader.payload ?? 0,
       flag,
       startedMs: this.#started,
     });
