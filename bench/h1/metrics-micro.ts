@@ -34,7 +34,7 @@ function make(cells: boolean) {
 function run(m: ReturnType<typeof make>, n: number): number {
   const t0 = process.cpuUsage();
   for (let i = 0; i < n; i++) {
-    // As http-forward builds them: a fresh object per request, the status as a fresh string.
+    // As the node-http transport built them (before the h1 engine): a fresh object per request, the status as a fresh string.
     const labels: RequestLabels = { ...up, response_code: String(200 + (i & 1)), response_flags: '-' };
     m.requests.inc(labels);
     m.duration.observe(labels, 0.0012);

@@ -145,7 +145,6 @@ const owned = [
   'src/sidecar-image/proxy/trace.ts',
   'src/sidecar-image/proxy/span-exporter.ts',
   'src/sidecar-image/proxy/mtls.ts',
-  'src/sidecar-image/proxy/http-front.ts',
   'src/sidecar-image/proxy/h1',
   'bench/h1',
 ];

@@ -1,12 +1,13 @@
 import { TLSSocket } from 'node:tls';
 import type { ProxyContext } from './context.js';
 import { createH2Front, H2Exchange, type H2Sessions } from './h2-forward.js';
-import { type BaseLabels, forwardOnce } from './http-forward.js';
 import { withoutFlags } from './http-inbound.js';
 import type { InboundHandler } from './inbound.js';
 import { decideInbound, selfOf } from './inbound-policy.js';
+import type { BaseLabels } from './metrics.js';
 import { splitTarget } from './policy/request-view.js';
 import { policyMetrics } from './policy-metrics.js';
+import { forwardOnce } from './request-pipeline.js';
 import { wrapStream } from './stream-wrap.js';
 
 interface Info {

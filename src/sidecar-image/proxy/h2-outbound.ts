@@ -1,13 +1,12 @@
 import { ports } from '../../api/names.js';
 import type { ProxyContext } from './context.js';
 import { createH2Front, H2Exchange, type H2Sessions } from './h2-forward.js';
-import { forwardOnce } from './http-forward.js';
 import type { Destination } from './original-dst.js';
 import type { OutboundHandler } from './outbound.js';
 import { responseFlags } from './policy/flags.js';
 import { splitTarget } from './policy/request-view.js';
 import { policyMetrics } from './policy-metrics.js';
-import { runOutbound, sleep } from './request-pipeline.js';
+import { forwardOnce, runOutbound, sleep } from './request-pipeline.js';
 import { type Balancers, resolveTarget } from './route-target.js';
 
 const proxyPorts = [ports.outboundCapture, ports.inboundCapture, ports.admin];

@@ -4,31 +4,20 @@ import { defaultH1Limits, type H1Handlers, type H1Limits, serveH1 } from './h1/f
 import { endToEndFields, type RequestHead } from './h1/head.js';
 import { AcquireError } from './h1/pool.js';
 import { joinHeadTrace, reportH1Exchange, traceNames, withTraceFields } from './h1-report.js';
-import { type BaseLabels, forwardUpgrade } from './http-forward.js';
-import { defaultHttpLimits, type HttpLimits } from './http-front.js';
 import type { InboundHandler, InboundStream } from './inbound.js';
 import { decideInbound, selfOf } from './inbound-policy.js';
-import type { TcpLabels } from './metrics.js';
+import type { BaseLabels, TcpLabels } from './metrics.js';
 import { splitTarget } from './policy/request-view.js';
 import { type PolicyMetrics, policyMetrics } from './policy-metrics.js';
 import type { Pools } from './pools.js';
 import type { SpanContext } from './trace.js';
+import { forwardUpgrade } from './upgrade.js';
 
 const noop = () => {};
 
 export function withoutFlags(labels: TcpLabels): BaseLabels {
   const { response_flags: _flags, ...rest } = labels;
   return rest;
-}
-
-/** The engine's limits from the listeners' HTTP limits (the rest are the engine's defaults). */
-export function h1Limits(limits: HttpLimits): H1Limits {
-  return {
-    ...defaultH1Limits,
-    maxHeadBytes: limits.maxHeaderSize,
-    headersTimeoutMs: limits.headersTimeoutMs,
-    keepAliveTimeoutMs: limits.keepAliveTimeoutMs,
-  };
 }
 
 /**
@@ -40,12 +29,11 @@ export function h1Limits(limits: HttpLimits): H1Limits {
 export function createInboundHttp(
   ctx: ProxyContext,
   pools: Pools,
-  limits: HttpLimits = defaultHttpLimits,
+  limits: H1Limits = defaultH1Limits,
 ): InboundHandler {
   const metrics = policyMetrics(ctx.metrics);
-  const engineLimits = h1Limits(limits);
   return (_ctx, s) => {
-    const served = serveH1(s.stream, inboundHandlers(ctx, pools, metrics, s), engineLimits);
+    const served = serveH1(s.stream, inboundHandlers(ctx, pools, metrics, s), limits);
     ctx.tracker.add(s.stream, { drain: served.drain });
   };
 }
@@ -113,9 +101,8 @@ function inboundHandlers(
         );
         return;
       }
-      const req = { method: head.method, target: head.target, rawHeaders: head.headers };
       connectTcp(ctx.appHost, s.appPort, ctx.timeouts.connectMs).then(
-        (app) => forwardUpgrade(ctx, req, client, rest, app, labels, noop),
+        (app) => forwardUpgrade(ctx, head, client, rest, app, labels, noop),
         () =>
           client.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'),
       );

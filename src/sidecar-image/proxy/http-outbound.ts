@@ -1,11 +1,9 @@
 import { ports } from '../../api/names.js';
 import type { ProxyContext } from './context.js';
-import { serveH1 } from './h1/forward.js';
+import { defaultH1Limits, type H1Limits, serveH1 } from './h1/forward.js';
 import type { RequestHead } from './h1/head.js';
 import { H1Transport } from './h1-transport.js';
-import { forwardUpgrade } from './http-forward.js';
-import { defaultHttpLimits, type HttpLimits } from './http-front.js';
-import { h1Limits, withoutFlags } from './http-inbound.js';
+import { withoutFlags } from './http-inbound.js';
 import type { BaseLabels } from './metrics.js';
 import type { Destination } from './original-dst.js';
 import { type OutboundHandler, openUpstream, outboundLabels } from './outbound.js';
@@ -15,6 +13,7 @@ import { policyMetrics } from './policy-metrics.js';
 import type { Pools } from './pools.js';
 import { forwardOnce, runOutbound, sleep } from './request-pipeline.js';
 import { type Balancers, resolveTarget } from './route-target.js';
+import { forwardUpgrade } from './upgrade.js';
 
 const proxyPorts = [ports.outboundCapture, ports.inboundCapture, ports.admin];
 /** Local answers when there is nowhere to send a request: status and response flag. */
@@ -46,12 +45,11 @@ export function createOutboundHttp(
   ctx: ProxyContext,
   balancers: Balancers,
   pools: Pools,
-  limits: HttpLimits = defaultHttpLimits,
+  limits: H1Limits = defaultH1Limits,
   /** The draws of faults, mirroring and backoff jitter; tests pass a seeded one. */
   random: () => number = Math.random,
 ): OutboundHandler {
   const metrics = policyMetrics(ctx.metrics);
-  const engineLimits = h1Limits(limits);
   const poolFor = pools.http1.bind(pools);
   const serve = (dst: Destination, head: RequestHead, t: H1Transport) => {
     const registry = ctx.registry();
@@ -128,12 +126,11 @@ export function createOutboundHttp(
               'HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
             );
           const target = r.target;
-          const req = { method: head.method, target: head.target, rawHeaders: head.headers };
           openUpstream(ctx, target, 'http1').then(
             (up) =>
               forwardUpgrade(
                 ctx,
-                req,
+                head,
                 client,
                 rest,
                 up,
@@ -150,7 +147,7 @@ export function createOutboundHttp(
         },
         draining: () => ctx.tracker.draining,
       },
-      engineLimits,
+      limits,
     );
     ctx.tracker.add(s.socket, { drain: served.drain });
   };

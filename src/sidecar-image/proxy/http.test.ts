@@ -182,7 +182,7 @@ describe('HTTP/1.1 through a proxy pair', () => {
   it('answers malformed requests 400, oversized heads 431 and slow heads 408', async () => {
     const pair = await startPair({
       app: (_req, res) => res.end('ok'),
-      limits: { headersTimeoutMs: 300, keepAliveTimeoutMs: 5_000, maxHeaderSize: 1_024 },
+      limits: { headersTimeoutMs: 300, keepAliveTimeoutMs: 5_000, maxHeadBytes: 1_024 },
     });
     pairs.push(pair);
     expect(await raw(pair.port, 'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n')).toMatch(

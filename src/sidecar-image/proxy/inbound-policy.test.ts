@@ -1,18 +1,21 @@
-import { type Agent, createServer, request } from 'node:http';
+import { Agent, type ClientRequestArgs, createServer, request } from 'node:http';
 import { createServer as h2server } from 'node:http2';
 import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { connect as tlsConnect } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProxyConfigInput } from '../../api/proxy-config.js';
 import type { TrafficPoliciesInput } from '../../api/proxy-config-policies.js';
 import { H2Sessions } from './h2-forward.js';
 import { createInboundH2 } from './h2-inbound.js';
 import { createInboundHttp } from './http-inbound.js';
+import type { TlsState } from './identity-store.js';
 import { createInboundServer } from './inbound.js';
-import { connectMtls } from './mtls.js';
+import { alpn, connectMtls, requireSpiffeId } from './mtls.js';
 import { defaultConnectionPool } from './policy/defaults.js';
 import { Pools } from './pools.js';
 import { testConfig } from './testing/config.js';
-import { echoApp, listen, testContext } from './testing/harness.js';
+import { echoApp, listen, testContext, tlsStateOf } from './testing/harness.js';
 import { type Ca, issueLeaf, makeCa } from './testing/pki.js';
 
 /**
@@ -93,12 +96,28 @@ async function server(policies: TrafficPoliciesInput, extra: Partial<ProxyConfig
   return { ca, t, port, target, appPort, tcpPort: echo.port };
 }
 
-/** An mTLS agent holding `id`'s certificate, as a calling proxy's pool would be. */
+/** A keep-alive agent whose connections are mTLS holding `id`'s certificate, as a calling proxy's would be. */
+class MtlsAgent extends Agent {
+  constructor(private readonly state: TlsState) {
+    super({ keepAlive: true });
+  }
+
+  override createConnection(options: ClientRequestArgs): Duplex {
+    return tlsConnect({
+      host: options.host ?? '',
+      port: Number(options.port),
+      servername: '',
+      secureContext: this.state.client,
+      ALPNProtocols: [alpn.http1],
+      checkServerIdentity: requireSpiffeId(ids.server),
+    });
+  }
+}
+
 function agentAs(ca: Ca, id: string): Agent {
-  const caller = testContext({ config: testConfig(), leaf: issueLeaf(ca, id), dst: () => undefined });
-  const pools = new Pools(caller.ctx);
-  closers.push(() => pools.destroy());
-  return pools.agentFor(ids.server);
+  const agent = new MtlsAgent(tlsStateOf(issueLeaf(ca, id)));
+  closers.push(() => agent.destroy());
+  return agent;
 }
 
 function get(port: number, path: string, agent?: Agent) {

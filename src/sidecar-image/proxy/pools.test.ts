@@ -1,73 +1,32 @@
-import { createServer, request } from 'node:http';
+import { createServer } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { acceptMtls } from './mtls.js';
 import { Pools } from './pools.js';
-import { listen, testContext } from './testing/harness.js';
+import { listen, testContext, tlsStateOf } from './testing/harness.js';
 import { issueLeaf, type Leaf, makeCa } from './testing/pki.js';
+import { waitFor } from './testing/wait.js';
+
+const orders = 'spiffe://cluster.local/ns/shop/sa/orders';
+const config = { schemaVersion: 1 as const, namespace: 'shop', trustDomain: 'cluster.local', services: [] };
 
 describe('Pools', () => {
   let leaf: Leaf;
+  let peer: Leaf;
   beforeAll(() => {
-    leaf = issueLeaf(makeCa(), 'spiffe://cluster.local/ns/shop/sa/frontend');
+    const ca = makeCa();
+    leaf = issueLeaf(ca, 'spiffe://cluster.local/ns/shop/sa/frontend');
+    peer = issueLeaf(ca, orders);
   });
   const closers: (() => void)[] = [];
   afterEach(() => {
     for (const c of closers.splice(0)) c();
   });
 
-  it('keeps plain upstream connections alive across requests', async () => {
+  it('gives one pool per app port, reusing a released connection and closing it on destroy', async () => {
     let connections = 0;
-    const app = createServer((_req, res) => res.end('ok'));
-    app.on('connection', () => connections++);
+    const app = createServer(() => connections++);
     const port = await listen(app);
-    const { ctx } = testContext({
-      config: { schemaVersion: 1, namespace: 'shop', trustDomain: 'cluster.local', services: [] },
-      leaf,
-      dst: () => undefined,
-    });
-    const pools = new Pools(ctx);
-    closers.push(
-      () => pools.destroy(),
-      () => app.close(),
-    );
-    for (let i = 0; i < 5; i++) {
-      const status = await new Promise<number>((resolve, reject) => {
-        const req = request({ agent: pools.plain, host: '127.0.0.1', port, path: '/' }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        });
-        req.on('error', reject);
-        req.end();
-      });
-      expect(status).toBe(200);
-    }
-    expect(connections).toBe(1);
-  });
-
-  it('gives one mTLS agent per peer identity', () => {
-    const { ctx } = testContext({
-      config: { schemaVersion: 1, namespace: 'shop', trustDomain: 'cluster.local', services: [] },
-      leaf,
-      dst: () => undefined,
-    });
-    const pools = new Pools(ctx);
-    const a = pools.agentFor('spiffe://cluster.local/ns/shop/sa/a');
-    expect(pools.agentFor('spiffe://cluster.local/ns/shop/sa/a')).toBe(a);
-    expect(pools.agentFor('spiffe://cluster.local/ns/shop/sa/b')).not.toBe(a);
-    expect(pools.agentFor(undefined)).toBe(pools.plain);
-    pools.destroy();
-  });
-
-  it('gives one engine pool per app port, reusing a released connection and closing it on destroy', async () => {
-    let connections = 0;
-    const app = createServer((_req, res) => res.end('ok'));
-    app.on('connection', () => connections++);
-    const port = await listen(app);
-    const { ctx } = testContext({
-      config: { schemaVersion: 1, namespace: 'shop', trustDomain: 'cluster.local', services: [] },
-      leaf,
-      dst: () => undefined,
-    });
-    const pools = new Pools(ctx);
+    const pools = new Pools(testContext({ config, leaf, dst: () => undefined }).ctx);
     closers.push(() => app.close());
     const pool = pools.app(port);
     expect(pools.app(port)).toBe(pool);
@@ -80,5 +39,32 @@ describe('Pools', () => {
     expect(connections).toBe(1);
     pools.destroy();
     expect(second.socket.destroyed).toBe(true);
+  });
+
+  it('gives one pool per peer identity and address, speaking mTLS that requires the identity', async () => {
+    const accepted: string[] = [];
+    const srv = createServer((s) => {
+      acceptMtls(s, tlsStateOf(peer), 'cluster.local', 1_000).then(
+        ({ peerId }) => accepted.push(peerId),
+        () => s.destroy(),
+      );
+    });
+    const port = await listen(srv);
+    const pools = new Pools(testContext({ config, leaf, dst: () => undefined }).ctx);
+    closers.push(
+      () => pools.destroy(),
+      () => srv.close(),
+    );
+    const pool = pools.http1(orders, '127.0.0.1', port);
+    expect(pools.http1(orders, '127.0.0.1', port)).toBe(pool);
+    expect(pools.http1(undefined, '127.0.0.1', port)).not.toBe(pool);
+    const up = await pool.acquire();
+    await waitFor(() => accepted.length === 1, 2_000);
+    expect(accepted).toEqual(['spiffe://cluster.local/ns/shop/sa/frontend']);
+    pool.release(up, true);
+    // A peer presenting another identity is refused: the connection fails, nothing is pooled.
+    const wrong = pools.http1('spiffe://cluster.local/ns/shop/sa/other', '127.0.0.1', port);
+    await expect(wrong.acquire()).rejects.toThrow(/spiffe/i);
+    expect(wrong.idle + wrong.active).toBe(0);
   });
 });

@@ -2,10 +2,10 @@ import { createServer, type Server as HttpServer, type RequestListener } from 'n
 import type { Server } from 'node:net';
 import type { ProxyConfigInput } from '../../../api/proxy-config.js';
 import { Balancer } from '../balancer.js';
+import { defaultH1Limits, type H1Limits } from '../h1/forward.js';
 import { H2Sessions } from '../h2-forward.js';
 import { createInboundH2 } from '../h2-inbound.js';
 import { createOutboundH2 } from '../h2-outbound.js';
-import type { HttpLimits } from '../http-front.js';
 import { createInboundHttp } from '../http-inbound.js';
 import { createOutboundHttp } from '../http-outbound.js';
 import { createInboundServer } from '../inbound.js';
@@ -33,7 +33,8 @@ export async function startPair(opts: {
   app: RequestListener;
   onAppServer?: (s: HttpServer) => void;
   config?: Partial<ProxyConfigInput>;
-  limits?: HttpLimits;
+  /** The engine's limits on both listeners, over its defaults. */
+  limits?: Partial<H1Limits>;
   endpointPort?: number;
   /** The client proxy's idle timeout for the app's HTTP/2 connections. */
   h2IdleMs?: number;
@@ -60,7 +61,7 @@ export async function startPair(opts: {
   const serverSessions = new H2Sessions(server.ctx);
   const inbound: Server = createInboundServer(
     server.ctx,
-    createInboundHttp(server.ctx, serverPools, opts.limits),
+    createInboundHttp(server.ctx, serverPools, { ...defaultH1Limits, ...opts.limits }),
     createInboundH2(server.ctx, serverSessions),
   );
   await new Promise<void>((r) => inbound.listen(0, '127.0.0.2', r));
@@ -100,7 +101,7 @@ export async function startPair(opts: {
   const outbound = createOutboundServer(
     client.ctx,
     balancers,
-    createOutboundHttp(client.ctx, balancers, clientPools, opts.limits),
+    createOutboundHttp(client.ctx, balancers, clientPools, { ...defaultH1Limits, ...opts.limits }),
     createOutboundH2(client.ctx, balancers, clientSessions, opts.h2IdleMs),
   );
   const port = await listen(outbound);
