@@ -69,7 +69,11 @@ function inboundHandlers(
         if (v) {
           const fields = Object.entries(v.headers ?? {}).flat();
           return Promise.reject(
-            new AcquireError('refused by policy', v.status, v.flag, { fields, keepAlive: true }),
+            new AcquireError('refused by policy', v.status, v.flag, {
+              fields,
+              keepAlive: true,
+              body: `${v.flag}\n`,
+            }),
           );
         }
         admitted.add(head);

@@ -440,7 +440,11 @@ describe('serveH1', () => {
       acquire: () =>
         ++n === 1
           ? Promise.reject(
-              new AcquireError('rate', 429, 'RL', { fields: ['retry-after', '1'], keepAlive: true }),
+              new AcquireError('rate', 429, 'RL', {
+                fields: ['retry-after', '1'],
+                keepAlive: true,
+                body: 'RL\n',
+              }),
             )
           : pool.acquire(),
       release: (u, r) => pool.release(u, r),
@@ -449,7 +453,7 @@ describe('serveH1', () => {
     const get = 'GET /b HTTP/1.1\r\nHost: a\r\n\r\n';
     const r = await talk(refusing.port, [post, get], (t) => t.includes('body='));
     expect(r.text).toMatch(
-      /^HTTP\/1\.1 429 Too Many Requests\r\nx-trellis-response-flags: RL\r\nretry-after: 1\r\nContent-Length: 0\r\n\r\nHTTP\/1\.1 200 OK\r\n/,
+      /^HTTP\/1\.1 429 Too Many Requests\r\nx-trellis-response-flags: RL\r\nretry-after: 1\r\nContent-Type: text\/plain\r\nContent-Length: 3\r\n\r\nRL\nHTTP\/1\.1 200 OK\r\n/,
     );
     expect(r.text).toContain('GET /b te=- x-hop=- body=');
     expect(r.closed).toBe(false);

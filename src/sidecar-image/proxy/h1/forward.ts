@@ -272,14 +272,15 @@ class H1Connection {
     this.close();
   }
 
-  /** A local answer with no body; unless `keepAlive`, the connection closes after it. */
-  respond(status: number, flag?: string, fields: readonly string[] = [], keepAlive = false): void {
+  /** A local answer, bodiless unless `body` is given; unless `keepAlive`, the connection closes after it. */
+  respond(status: number, flag?: string, fields: readonly string[] = [], keepAlive = false, body = ''): void {
     if (!this.client.writable) return;
     let extra = flag ? `x-trellis-response-flags: ${flag}\r\n` : '';
     for (let i = 0; i < fields.length; i += 2) extra += `${fields[i]}: ${fields[i + 1]}\r\n`;
+    if (body) extra += 'Content-Type: text/plain\r\n';
     const connection = keepAlive ? '' : 'Connection: close\r\n';
     this.client.write(
-      `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\n${connection}${extra}Content-Length: 0\r\n\r\n`,
+      `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\n${connection}${extra}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   }
 
@@ -626,23 +627,23 @@ class Exchange {
       this.#fail('UF', 503);
       return;
     }
-    const { fields = [], keepAlive = false } = err.answer;
+    const { fields = [], keepAlive = false, body = '' } = err.answer;
     // The connection can go on only when the whole request has been read (and so discarded).
     const stay = keepAlive && !this.requestOpen && keepsAlive(this.head) && !this.conn.closing;
     if (!stay) {
-      this.#fail(err.flag, err.status, fields);
+      this.#fail(err.flag, err.status, fields, body);
       return;
     }
     if (this.#finished) return;
     this.#finished = true;
     clearTimeout(this.#idleTimer);
-    this.conn.respond(err.status, err.flag, fields, true);
+    this.conn.respond(err.status, err.flag, fields, true, body);
     this.#report(err.status, err.flag);
     this.conn.next(true);
   }
 
   /** Gives up on the exchange: a status to the client if none was sent yet, else a cut. */
-  #fail(flag: string, status: number, fields: readonly string[] = []): void {
+  #fail(flag: string, status: number, fields: readonly string[] = [], body = ''): void {
     if (this.#taken) {
       this.clientGone();
       return;
@@ -654,7 +655,7 @@ class Exchange {
     if (this.#headSent) {
       this.conn.client.destroy();
     } else {
-      this.conn.respond(status, flag === 'DC' ? undefined : flag, fields);
+      this.conn.respond(status, flag === 'DC' ? undefined : flag, fields, false, body);
       this.conn.close();
     }
     this.#report(this.#headSent ? (this.#res?.head.status ?? 0) : status, flag);

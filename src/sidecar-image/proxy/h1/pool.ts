@@ -32,6 +32,8 @@ export interface LocalAnswer {
    * or 429 RL: closing would make every refused caller pay a new handshake). Otherwise it closes.
    */
   keepAlive?: boolean;
+  /** A short text/plain body (the flag on a line, as the proxy's other local answers carry). */
+  body?: string;
 }
 
 export interface PoolLimits {
