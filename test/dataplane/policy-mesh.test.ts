@@ -1,13 +1,10 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ports, proxyGid, proxyUid, spiffeId } from '../../src/api/names.js';
+import { ports, spiffeId } from '../../src/api/names.js';
 import type { ProxyConfigInput } from '../../src/api/proxy-config.js';
-import { issueLeaf, makeCa, writeAtomicVolume } from '../../src/sidecar-image/proxy/testing/pki.js';
-import { createPodNetwork, type Pod, type PodNetwork } from '../support/netns.js';
-import { runInit } from './pods.js';
+import { issueLeaf, makeCa } from '../../src/sidecar-image/proxy/testing/pki.js';
+import type { Pod, PodNetwork } from '../support/netns.js';
+import { identityFiles, meshNetwork, startMeshProxy, volumes } from './mesh.js';
 
 /**
  * The traffic policy between real pods: three meshed pods in network namespaces (a: client; b and
@@ -17,7 +14,6 @@ import { runInit } from './pods.js';
 
 const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
 const tsx = (file: string) => [process.execPath, '--import', 'tsx', file];
-const proxyMain = path('../../src/sidecar-image/proxy/main.ts');
 const namedApp = path('../../src/sidecar-image/proxy/testing/named-http-app.ts');
 
 const td = 'cluster.local';
@@ -28,15 +24,7 @@ let network: PodNetwork;
 let a: Pod;
 let b: Pod;
 let c: Pod;
-const dirs: string[] = [];
-
-function volume(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'trellis-dppol-'));
-  chmodSync(dir, 0o755);
-  dirs.push(dir);
-  writeAtomicVolume(dir, files);
-  return dir;
-}
+const { volume, remove: removeVolumes } = volumes('trellis-dppol-');
 
 function config(): ProxyConfigInput {
   const web = (pod: Pod, version: string) => ({
@@ -130,30 +118,20 @@ function config(): ProxyConfigInput {
 }
 
 async function startProxy(pod: Pod, sa: string, configDir: string, extraEnv: Record<string, string> = {}) {
-  const leaf = issueLeaf(ca, spiffeId(td, 'shop', sa));
-  const identityDir = volume({ 'tls.crt': leaf.cert, 'tls.key': leaf.key, 'ca.crt': leaf.ca });
-  const env = {
-    TRELLIS_POD_NAME: pod.name,
-    TRELLIS_POD_NAMESPACE: 'shop',
-    TRELLIS_POD_IP: pod.ip,
-    TRELLIS_SERVICE_ACCOUNT: sa,
-    TRELLIS_CONFIG_DIR: configDir,
-    TRELLIS_IDENTITY_DIR: identityDir,
-    ...extraEnv,
-  };
-  const argv = ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...tsx(proxyMain)];
-  await pod.spawn(argv, { uid: proxyUid, gid: proxyGid }).waitForLine(/"msg":"proxy listening"/, 30_000);
+  const identityDir = volume(identityFiles(issueLeaf(ca, spiffeId(td, 'shop', sa))));
+  await startMeshProxy(pod, { sa, configDir, identityDir, extraEnv });
 }
 
 let ca: ReturnType<typeof makeCa>;
 
 beforeAll(async () => {
-  network = await createPodNetwork({ name: 'dppol', subnet: '198.18.121.0/24' });
-  [a, b, c] = [await network.addPod('a'), await network.addPod('b'), await network.addPod('c')];
-  for (const pod of [a, b, c]) {
-    const init = await runInit(pod, {});
-    expect(init, init.stdout + init.stderr).toMatchObject({ code: 0 });
-  }
+  let pods: Pod[];
+  ({ network, pods } = await meshNetwork(
+    { name: 'dppol', subnet: '198.18.121.0/24' },
+    ['a', 'b', 'c'],
+    ['a', 'b', 'c'],
+  ));
+  [a, b, c] = pods as [Pod, Pod, Pod];
   ca = makeCa();
   const configDir = volume({ 'config.json': JSON.stringify(config()) });
   await Promise.all([
@@ -172,7 +150,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await network?.destroy();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  removeVolumes();
 });
 
 /** One curl from `pod` (as the app), several URLs on one kept-alive connection; status and body per URL. */

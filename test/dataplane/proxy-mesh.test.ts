@@ -1,9 +1,6 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ports, proxyGid, proxyUid, spiffeId } from '../../src/api/names.js';
+import { ports, spiffeId } from '../../src/api/names.js';
 import type { ProxyConfigInput } from '../../src/api/proxy-config.js';
 import {
   issueLeaf,
@@ -11,8 +8,9 @@ import {
   makeCa,
   writeAtomicVolume,
 } from '../../src/sidecar-image/proxy/testing/pki.js';
-import { createPodNetwork, type Pod, type PodNetwork, type PodProcess } from '../support/netns.js';
-import { connectFrom, type Listener, listen, runInit } from './pods.js';
+import type { Pod, PodNetwork, PodProcess } from '../support/netns.js';
+import { identityFiles, meshNetwork, startMeshProxy, volumes } from './mesh.js';
+import { connectFrom, type Listener, listen } from './pods.js';
 
 /**
  * Two meshed pods (a: client, b: server), each with trellis-init's rules, a
@@ -22,7 +20,6 @@ import { connectFrom, type Listener, listen, runInit } from './pods.js';
 
 const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
 const tsx = (file: string) => [process.execPath, '--import', 'tsx', file];
-const proxyMain = path('../../src/sidecar-image/proxy/main.ts');
 const firstBytes = path('../../src/sidecar-image/proxy/testing/first-bytes.ts');
 const echoApp = path('../../src/sidecar-image/proxy/testing/echo-app.ts');
 const steadyClient = path('../../src/sidecar-image/proxy/testing/steady-client.ts');
@@ -37,18 +34,11 @@ let network: PodNetwork;
 let a: Pod;
 let b: Pod;
 let c: Pod;
-const dirs: string[] = [];
 const proxies: Record<string, PodProcess> = {};
 let bApp: Listener;
 let wire: PodProcess;
 
-function volume(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'trellis-dp-'));
-  chmodSync(dir, 0o755);
-  dirs.push(dir);
-  writeAtomicVolume(dir, files);
-  return dir;
-}
+const { volume, remove: removeVolumes } = volumes('trellis-dp-');
 
 function config(): ProxyConfigInput {
   return {
@@ -102,32 +92,21 @@ let ca: ReturnType<typeof makeCa>;
 let configDir: string;
 
 async function startProxy(pod: Pod, sa: string, leaf: Leaf, extraEnv: Record<string, string> = {}) {
-  const identityDir = volume({ 'tls.crt': leaf.cert, 'tls.key': leaf.key, 'ca.crt': leaf.ca });
+  const identityDir = volume(identityFiles(leaf));
   identityDirs[pod.name] = identityDir;
-  const env = {
-    TRELLIS_POD_NAME: pod.name,
-    TRELLIS_POD_NAMESPACE: 'shop',
-    TRELLIS_POD_IP: pod.ip,
-    TRELLIS_SERVICE_ACCOUNT: sa,
-    TRELLIS_CONFIG_DIR: configDir,
-    TRELLIS_IDENTITY_DIR: identityDir,
-    ...extraEnv,
-  };
-  const argv = ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...tsx(proxyMain)];
-  const proc = pod.spawn(argv, { uid: proxyUid, gid: proxyGid });
-  await proc.waitForLine(/"msg":"proxy listening"/, 30_000);
-  proxies[pod.name] = proc;
+  proxies[pod.name] = await startMeshProxy(pod, { sa, configDir, identityDir, extraEnv });
 }
 
 const metrics = async (pod: Pod) => (await fetch(`http://${pod.ip}:${ports.admin}/metrics`)).text();
 
 beforeAll(async () => {
-  network = await createPodNetwork({ name: 'dpprx', subnet: '198.18.120.0/24' });
-  [a, b, c] = [await network.addPod('a'), await network.addPod('b'), await network.addPod('c')];
-  for (const pod of [a, b]) {
-    const init = await runInit(pod, {});
-    expect(init, init.stdout + init.stderr).toMatchObject({ code: 0 });
-  }
+  let pods: Pod[];
+  ({ network, pods } = await meshNetwork(
+    { name: 'dpprx', subnet: '198.18.120.0/24' },
+    ['a', 'b', 'c'],
+    ['a', 'b'],
+  ));
+  [a, b, c] = pods as [Pod, Pod, Pod];
   ca = makeCa();
   configDir = volume({ 'config.json': JSON.stringify(config()) });
   await Promise.all([
@@ -151,7 +130,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await network?.destroy();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  removeVolumes();
 });
 
 describe('trellis-proxy between two pods', () => {
