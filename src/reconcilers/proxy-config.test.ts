@@ -9,7 +9,7 @@ import {
   proxyConfigDocument,
   renderProxyConfig,
   renderServices,
-  subsetLabelKeys,
+  selectorLabelKeys,
 } from './proxy-config.js';
 import { mesh, pod, reorder, service, slice } from './testing/objects.js';
 
@@ -179,7 +179,7 @@ describe('renderProxyConfig with the services rendered once', () => {
   });
 });
 
-describe('subsetLabelKeys', () => {
+describe('selectorLabelKeys', () => {
   const dp = (spec: unknown, name = 'dp') => ({
     apiVersion: 'trellis.dev/v1alpha1',
     kind: 'DestinationPolicy' as const,
@@ -193,7 +193,32 @@ describe('subsetLabelKeys', () => {
       dp({ service: 'x', subsets: [{ name: 'a', labels: { track: 'canary' } }] }, 'b'),
       dp({ service: 'x', subsets: [{ name: 'BAD', labels: { ignored: 'x' } }] }, 'c'),
     ];
-    expect([...subsetLabelKeys({ meshObjects: objects })].sort()).toEqual(['track', 'version']);
+    expect([...selectorLabelKeys({ meshObjects: objects })].sort()).toEqual(['track', 'version']);
+  });
+
+  it('adds the selector keys of valid AuthorizationPolicies and PeerAuthentications', () => {
+    const meta = (name: string) => ({ name, namespace: 'shop' });
+    const objects = [
+      {
+        apiVersion: 'trellis.dev/v1alpha1',
+        kind: 'AuthorizationPolicy' as const,
+        metadata: meta('ap'),
+        spec: { action: 'DENY', selector: { matchLabels: { app: 'payments' } } },
+      },
+      {
+        apiVersion: 'trellis.dev/v1alpha1',
+        kind: 'PeerAuthentication' as const,
+        metadata: meta('pa'),
+        spec: { mode: 'STRICT', selector: { matchLabels: { tier: 'db' } } },
+      },
+      {
+        apiVersion: 'trellis.dev/v1alpha1',
+        kind: 'PeerAuthentication' as const,
+        metadata: meta('bad'),
+        spec: { mode: 'NOPE', selector: { matchLabels: { ignored: 'x' } } },
+      },
+    ];
+    expect([...selectorLabelKeys({ meshObjects: objects })].sort()).toEqual(['app', 'tier']);
   });
 
   it('puts those labels on endpoints', () => {

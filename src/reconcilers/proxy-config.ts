@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { MeshConfig } from '../api/crds/index.js';
+import type { AuthorizationPolicySpec, MeshConfig, PeerAuthenticationSpec } from '../api/crds/index.js';
 import { type ProxyConfigInput, proxyConfig, type Service } from '../api/proxy-config.js';
 import type { TrafficPolicies } from '../api/proxy-config-policies.js';
 import { canonicalJson, contentHash } from './canonical-json.js';
@@ -7,7 +7,7 @@ import { activeMeshedPods } from './meshed.js';
 import type { MeshObject, ObservedState } from './observed.js';
 import { type CompiledPolicies, compilePolicies, policiesForNamespace } from './policies/compile.js';
 import type { LastAccepted } from './policies/last-accepted.js';
-import { validDestinationPolicies } from './policy-conditions.js';
+import { validateSpec, validDestinationPolicies } from './policy-conditions.js';
 import { desiredServices } from './services.js';
 
 /** A ConfigMap's data may hold at most 1 MiB; etcd refuses more. */
@@ -125,12 +125,23 @@ export function renderProxyConfig(
   return { namespace: doc.namespace, ok: true, json, hash, bytes };
 }
 
-/** Label keys any valid DestinationPolicy's subsets select on: the only endpoint labels shipped. */
-export function subsetLabelKeys(state: Pick<ObservedState, 'meshObjects'>): Set<string> {
-  const keys = validDestinationPolicies(state.meshObjects).flatMap((p) =>
+/**
+ * Label keys the proxies match pods on: valid DestinationPolicies' subsets, and the workload selectors
+ * of valid AuthorizationPolicies and PeerAuthentications (a proxy knows its own pod's labels only from
+ * its endpoint). The only endpoint labels shipped, so unrelated labels do not grow every document.
+ */
+export function selectorLabelKeys(state: Pick<ObservedState, 'meshObjects'>): Set<string> {
+  const subsets = validDestinationPolicies(state.meshObjects).flatMap((p) =>
     (p.spec.subsets ?? []).flatMap((s) => Object.keys(s.labels)),
   );
-  return new Set(keys);
+  const selectors = state.meshObjects.flatMap((o) => {
+    if (o.kind !== 'AuthorizationPolicy' && o.kind !== 'PeerAuthentication') return [];
+    const v = validateSpec(o);
+    // validateSpec parsed it with this kind's schema.
+    const spec = v.ok ? (v.spec as AuthorizationPolicySpec | PeerAuthenticationSpec) : undefined;
+    return Object.keys(spec?.selector?.matchLabels ?? {});
+  });
+  return new Set([...subsets, ...selectors]);
 }
 
 /** What every namespace's document shares: the Services, and the mesh CRs compiled against them. */
@@ -149,7 +160,11 @@ export interface MeshWide {
  */
 export function meshWide(state: ObservedState, mesh: MeshConfig, lastAccepted?: LastAccepted): MeshWide {
   const build = (objects: readonly MeshObject[]) => {
-    const services = desiredServices(state, mesh.spec.trustDomain, subsetLabelKeys({ meshObjects: objects }));
+    const services = desiredServices(
+      state,
+      mesh.spec.trustDomain,
+      selectorLabelKeys({ meshObjects: objects }),
+    );
     return { services, compiled: compilePolicies({ objects, services }) };
   };
   const { services, compiled } = lastAccepted

@@ -6,15 +6,7 @@ import { eventually } from '../support/kube.js';
 import { loadgenBatch } from './mesh/deploy.js';
 import type { Tally } from './mesh/driver.js';
 import { type Mesh, startMesh } from './mesh/harness.js';
-import {
-  deployment,
-  paymentSubsets,
-  paymentsPolicy,
-  paymentsRoute,
-  sampleObjects,
-  service,
-  serviceAccount,
-} from './mesh/sample.js';
+import { deployment, paymentsRoute, sampleObjects, service, serviceAccount } from './mesh/sample.js';
 
 /**
  * Traffic policy end to end: requests leave the sample's meshed loadgen
@@ -193,10 +185,6 @@ describe('traffic policy through the mesh', () => {
 
   it('authorizes by service account: only orders may call payments', async () => {
     await mesh.deploy([
-      // Work-around: the proxy-config reconciler ships only the endpoint label keys that DestinationPolicy
-      // subsets select on (src/reconcilers/proxy-config.ts), not those of AuthorizationPolicy selectors, so
-      // a policy selecting `app: payments` matches no pod until a subset selects on `app` too.
-      paymentsPolicy(ns, { subsets: [...paymentSubsets, { name: 'all', labels: { app: 'payments' } }] }),
       policy('AuthorizationPolicy', 'payments', {
         selector: { matchLabels: { app: 'payments' } },
         action: 'ALLOW',
