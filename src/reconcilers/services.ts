@@ -88,8 +88,8 @@ function endpointsOf(
  * The `services` section: every Service with its IPv4 ClusterIPs, TCP ports (protocol detected) and
  * endpoints, sorted by namespace and name. ExternalName Services have no address the proxy could
  * match and are left out; UDP and SCTP ports are left out because the proxy captures TCP only.
- * Endpoint labels are the pod's labels whose keys are in `labelKeys` (those some subset selects on):
- * subsets match exactly as with every label, and the document stays small (per-pod labels such as
+ * Endpoint labels are the pod's labels whose keys are in `labelKeys` (those some subset or workload selector uses):
+ * they match exactly as with every label, and the document stays small (per-pod labels such as
  * pod-template-hash would cost ~15% of its size for nothing).
  */
 export function desiredServices(
