@@ -4,20 +4,27 @@
 // bench/policy/fixture.ts in force (20-rule route table, retries, outlier detection, a rate limit
 // that never triggers, a 10-rule ALLOW policy the client matches on its last rule), all on loopback. A benchmark, not a test: it asserts nothing
 // and reports what it measured in bench/results/dataplane.json. Needs nginx, haproxy and wrk.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { type ChildProcess, execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ensureCommands } from '../../devcluster/packages.js';
-import { issueLeaf, makeCa, writeAtomicVolume } from '../../src/sidecar-image/proxy/testing/pki.js';
+import { issueLeaf } from '../../src/sidecar-image/proxy/testing/pki.js';
 import { benchService, realisticConfig } from '../policy/fixture.js';
+import {
+  bundle,
+  clusterIp,
+  createBench,
+  startNginxPair,
+  startTrellisNodes,
+  startUpstream,
+  trellisVolumes,
+  volume,
+  waitForPort,
+} from '../shared/pair.js';
 
 const here = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
-const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-'));
-const children: ChildProcess[] = [];
+const b = createBench('trellis-bench-');
 const ports = {
   upstream: 18080,
   nginxIn: 18101,
@@ -48,27 +55,6 @@ interface Row extends Latency {
   half_nginx?: Latency & { rate: number };
   /** The policies row against the bare Trellis pair: throughput ratio, p99 difference at 1k/s. */
   vs_trellis_pair?: { rps_ratio: number; p99_ms_delta: number };
-}
-
-function start(cmd: string, args: string[]): ChildProcess {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  children.push(child);
-  return child;
-}
-
-async function waitForPort(port: number, host = '127.0.0.1'): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, host, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nothing listens on ${host}:${port}`);
 }
 
 /** Peak RSS (VmHWM) of a process and its children, in MB. */
@@ -116,84 +102,27 @@ function openLoop(url: string, rate: number) {
   };
 }
 
-function pki() {
-  const ca = makeCa('bench-ca');
-  const client = issueLeaf(ca, 'spiffe://cluster.local/ns/bench/sa/client', { dns: 'client', days: 2 });
-  const server = issueLeaf(ca, 'spiffe://cluster.local/ns/bench/sa/server', { dns: 'server', days: 2 });
-  // The policy set's ALLOW policy names client-0 … client-9: this caller matches its last rule.
-  const policyClient = issueLeaf(ca, 'spiffe://cluster.local/ns/bench/sa/client-9', { days: 2 });
-  const files: Record<string, string> = {
-    'ca.crt': ca.cert,
-    'client.crt': client.cert,
-    'client.key': client.key,
-    'server.crt': server.cert,
-    'server.key': server.key,
-    'client.pem': client.cert + client.key,
-    'server.pem': server.cert + server.key,
-  };
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return { ca, client, server, policyClient };
-}
-
-const nginxConf = (name: string, body: string) => {
-  const file = join(dir, `${name}.conf`);
-  writeFileSync(
-    file,
-    `worker_processes 1; daemon off; pid ${dir}/${name}.pid; error_log ${dir}/${name}.err;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000; ${body} }\n`,
-  );
-  return file;
-};
-
 async function main() {
-  const certs = pki();
-  const f = (n: string) => join(dir, n);
-  start('nginx', [
-    '-c',
-    nginxConf(
-      'upstream',
-      `server { listen 127.0.0.1:${ports.upstream}; location / { return 200 "hello"; } }`,
-    ),
-  ]);
-  await waitForPort(ports.upstream);
+  const f = b.files;
+  // The policy set's ALLOW policy names client-0 … client-9: this caller matches its last rule.
+  const policyClient = issueLeaf(b.certs.ca, 'spiffe://cluster.local/ns/bench/sa/client-9', { days: 2 });
+  await startUpstream(b, ports);
   const rows: Row[] = [];
 
   const targets: { name: Row['name']; port: number; procs: ChildProcess[] }[] = [
     { name: 'direct', port: ports.upstream, procs: [] },
+    { name: 'nginx-pair', port: ports.nginxIn, procs: startNginxPair(b, ports) },
   ];
 
-  const keep = 'proxy_http_version 1.1; proxy_set_header Connection "";';
-  const nginxServer = start('nginx', [
-    '-c',
-    nginxConf(
-      'nginx-server',
-      `upstream up { server 127.0.0.1:${ports.upstream}; keepalive 64; }
-server { listen 127.0.0.1:${ports.nginxPeer} ssl; ssl_protocols TLSv1.3; ssl_certificate ${f('server.crt')}; ssl_certificate_key ${f('server.key')};
-  ssl_client_certificate ${f('ca.crt')}; ssl_verify_client on; location / { proxy_pass http://up; ${keep} } }`,
-    ),
-  ]);
-  const nginxClient = start('nginx', [
-    '-c',
-    nginxConf(
-      'nginx-client',
-      `upstream peer { server 127.0.0.1:${ports.nginxPeer}; keepalive 64; }
-server { listen 127.0.0.1:${ports.nginxIn}; location / { proxy_pass https://peer; ${keep}
-  proxy_ssl_protocols TLSv1.3; proxy_ssl_certificate ${f('client.crt')}; proxy_ssl_certificate_key ${f('client.key')};
-  proxy_ssl_trusted_certificate ${f('ca.crt')}; proxy_ssl_verify on; proxy_ssl_name server; proxy_ssl_session_reuse on; } }`,
-    ),
-  ]);
-  targets.push({ name: 'nginx-pair', port: ports.nginxIn, procs: [nginxClient, nginxServer] });
-
   const haConf = (name: string, body: string) => {
-    const file = join(dir, `${name}.cfg`);
+    const file = f(`${name}.cfg`);
     writeFileSync(
       file,
       `global\n  nbthread 1\n  maxconn 4096\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n  http-reuse always\n${body}\n`,
     );
     return file;
   };
-  const haServer = start('haproxy', [
+  const haServer = b.start('haproxy', [
     '-db',
     '-f',
     haConf(
@@ -201,7 +130,7 @@ server { listen 127.0.0.1:${ports.nginxIn}; location / { proxy_pass https://peer
       `frontend f\n  bind 127.0.0.1:${ports.haPeer} ssl crt ${f('server.pem')} ca-file ${f('ca.crt')} verify required ssl-min-ver TLSv1.3\n  default_backend b\nbackend b\n  server s 127.0.0.1:${ports.upstream}`,
     ),
   ]);
-  const haClient = start('haproxy', [
+  const haClient = b.start('haproxy', [
     '-db',
     '-f',
     haConf(
@@ -212,76 +141,19 @@ server { listen 127.0.0.1:${ports.nginxIn}; location / { proxy_pass https://peer
   targets.push({ name: 'haproxy-pair', port: ports.haIn, procs: [haClient, haServer] });
 
   // The Trellis pair runs bundled (as the image would run compiled JS), metrics on.
-  const bundle = join(dir, 'trellis-node.mjs');
-  execFileSync(join(here('../../node_modules/.bin'), 'esbuild'), [
-    here('./trellis-node.ts'),
-    '--bundle',
-    '--platform=node',
-    '--format=esm',
-    '--target=node20',
-    `--outfile=${bundle}`,
-    '--log-level=warning',
-    "--banner:js=import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-  ]);
-  const vol = (name: string, files: Record<string, string>) => {
-    const d = join(dir, name);
-    mkdirSync(d);
-    writeAtomicVolume(d, files);
-    return d;
-  };
-  const clusterIp = '10.96.0.1';
-  const config = vol('config', {
-    'config.json': JSON.stringify({
-      schemaVersion: 1,
-      namespace: 'bench',
-      trustDomain: 'cluster.local',
-      services: [
-        {
-          name: 'upstream',
-          namespace: 'bench',
-          clusterIps: [clusterIp],
-          ports: [{ name: 'http', port: 80 }],
-          endpoints: [
-            {
-              ip: '127.0.0.2',
-              ports: { http: ports.trPeer },
-              ready: true,
-              workload: 'server',
-              identity: 'spiffe://cluster.local/ns/bench/sa/server',
-            },
-          ],
-        },
-      ],
-    }),
+  const entry = bundle(b, here('../shared/trellis-node.ts'), 'trellis-node');
+  const flags = process.env.TRELLIS_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const vols = trellisVolumes(b, ports, 'trellis');
+  const trellis = startTrellisNodes(b, entry, flags, {
+    upstream: ports.upstream,
+    inPort: ports.trIn,
+    peerPort: ports.trPeer,
+    dst: { ip: clusterIp, port: 80 },
+    config: vols.config,
+    serverId: vols.server,
+    clientId: vols.client,
   });
-  const idc = vol('id-client', {
-    'tls.crt': certs.client.cert,
-    'tls.key': certs.client.key,
-    'ca.crt': certs.ca.cert,
-  });
-  const ids = vol('id-server', {
-    'tls.crt': certs.server.cert,
-    'tls.key': certs.server.key,
-    'ca.crt': certs.ca.cert,
-  });
-  const node = (args: string[]) =>
-    start(process.execPath, [
-      ...(process.env.TRELLIS_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
-      bundle,
-      ...args,
-    ]);
-  const trServer = node([
-    '127.0.0.2',
-    '18123',
-    String(ports.trPeer),
-    '18124',
-    '127.0.0.1',
-    String(ports.upstream),
-    config,
-    ids,
-  ]);
-  const trClient = node(['127.0.0.1', String(ports.trIn), '18125', '18126', clusterIp, '80', config, idc]);
-  targets.push({ name: 'trellis-pair', port: ports.trIn, procs: [trClient, trServer] });
+  targets.push({ name: 'trellis-pair', port: ports.trIn, procs: trellis });
 
   // The same pair with the policies: the fixture's service, its v1 and v2 subsets both served by
   // the server proxy (two endpoint entries, one per version label), so the 90/10 split runs too.
@@ -296,33 +168,22 @@ server { listen 127.0.0.1:${ports.nginxIn}; location / { proxy_pass https://peer
     labels: { app: 'echo', version },
     identity: 'spiffe://cluster.local/ns/bench/sa/server',
   }));
-  const polConfig = vol('config-policies', { 'config.json': JSON.stringify(policyConfig) });
-  const idp = vol('id-policy-client', {
-    'tls.crt': certs.policyClient.cert,
-    'tls.key': certs.policyClient.key,
-    'ca.crt': certs.ca.cert,
+  const polConfig = volume(b, 'config-policies', { 'config.json': JSON.stringify(policyConfig) });
+  const idp = volume(b, 'id-policy-client', {
+    'tls.crt': policyClient.cert,
+    'tls.key': policyClient.key,
+    'ca.crt': b.certs.ca.cert,
   });
-  const polServer = node([
-    '127.0.0.2',
-    '18133',
-    String(ports.polPeer),
-    '18134',
-    '127.0.0.1',
-    String(ports.upstream),
-    polConfig,
-    ids,
-  ]);
-  const polClient = node([
-    '127.0.0.1',
-    String(ports.polIn),
-    '18135',
-    '18136',
-    benchService.clusterIp,
-    String(benchService.port),
-    polConfig,
-    idp,
-  ]);
-  targets.push({ name: 'trellis-pair-policies', port: ports.polIn, procs: [polClient, polServer] });
+  const policies = startTrellisNodes(b, entry, flags, {
+    upstream: ports.upstream,
+    inPort: ports.polIn,
+    peerPort: ports.polPeer,
+    dst: { ip: benchService.clusterIp, port: benchService.port },
+    config: polConfig,
+    serverId: vols.server,
+    clientId: idp,
+  });
+  targets.push({ name: 'trellis-pair-policies', port: ports.polIn, procs: policies });
   await waitForPort(ports.trPeer, '127.0.0.2');
   await waitForPort(ports.polPeer, '127.0.0.2');
   for (const t of targets) await waitForPort(t.port);
@@ -378,6 +239,5 @@ ensureCommands({ nginx: 'nginx', haproxy: 'haproxy', wrk: 'wrk' });
 try {
   await main();
 } finally {
-  for (const c of children) c.kill('SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
+  b.stop();
 }

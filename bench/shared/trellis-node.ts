@@ -1,5 +1,5 @@
-// One trellis-proxy for the bench/h1 scripts (a copy of bench/dataplane/trellis-node.ts), on
-// loopback without iptables: `dst` stands in for SO_ORIGINAL_DST
+// One trellis-proxy for the benchmarks (bench/dataplane, bench/h1), on loopback without iptables:
+// `dst` stands in for SO_ORIGINAL_DST
 // (`trellis-node.ts HOST OUT_PORT IN_PORT ADMIN_PORT DST_IP DST_PORT CONFIG_DIR IDENTITY_DIR`).
 // With H1_MEM_FILE set it appends memory figures (process and V8 heap spaces) there every 250 ms.
 import { appendFileSync } from 'node:fs';
