@@ -22,6 +22,7 @@ import { type DataPlaneStep, InstallReconciler } from '../../src/reconcilers/ins
 import { type InstallTarget, installNames } from '../../src/reconcilers/install/target.js';
 import { uninstallFinalizer, uninstallOrder } from '../../src/reconcilers/install/uninstall.js';
 import { DataPlaneReconciler } from '../../src/reconcilers/upgrade/reconcile.js';
+import { keepPodsReady } from '../support/fake-kubelet.js';
 import { apiMessage, apiStatus, eventually, type Kube, rawRequest } from '../support/kube.js';
 import { test } from '../support/namespace.js';
 
@@ -63,6 +64,7 @@ async function isolatedInstall(k: Kube, ns: string) {
     namespaceScope: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: [ns] }],
   };
   const mc = { group, version: 'v1alpha1', plural: 'meshconfigs' };
+  const api = kubeInstallApi(k.kc, target);
   const create = (spec: object) =>
     k.custom.createClusterCustomObject({
       ...mc,
@@ -82,7 +84,6 @@ async function isolatedInstall(k: Kube, ns: string) {
     );
   /** Whatever the test left: installed objects (the cert-manager namespace is shared), finalizer, CRD. */
   const cleanup = async () => {
-    const api = kubeInstallApi(k.kc, target);
     for (const ref of uninstallOrder(target)) await api.delete(ref);
     await api.applyMeshConfigFinalizers(meshConfigName, []);
     await k.crds.deleteCustomResourceDefinition({ name: crd.metadata.name }).catch((err: unknown) => {
@@ -91,6 +92,11 @@ async function isolatedInstall(k: Kube, ns: string) {
   };
   return {
     target,
+    names: installNames(target),
+    api,
+    /** One reconcile of this install, as the operator's queue would run it. */
+    reconcile: () =>
+      new InstallReconciler(api, target).reconcile({ name: meshConfigName }, new AbortController().signal),
     create,
     read,
     patchSpec,
@@ -120,53 +126,9 @@ type MeshConfigJson = KubernetesObject & {
 const condition = (mesh: MeshConfigJson, type: string) =>
   mesh.status?.conditions?.find((c) => c.type === type);
 
-/**
- * The kubelet's part, which no process plays here: reports each of the injector's pods Ready through
- * the pods' status subresource. The ReplicaSet and Deployment controllers then count them available
- * as they would on a node. Runs until `stop`, every 300 ms.
- */
-function keepInjectorPodsReady(k: Kube, ns: string) {
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const pods = await k.core.listNamespacedPod({
-        namespace: ns,
-        labelSelector: 'app.kubernetes.io/name=trellis-injector',
-      });
-      for (const pod of pods.items) {
-        if (pod.metadata?.deletionTimestamp) continue;
-        if (pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
-        const now = new Date().toISOString();
-        await k.core
-          .patchNamespacedPodStatus(
-            {
-              name: pod.metadata?.name ?? '',
-              namespace: ns,
-              body: {
-                status: {
-                  phase: 'Running',
-                  conditions: [
-                    { type: 'Ready', status: 'True', lastTransitionTime: now },
-                    { type: 'ContainersReady', status: 'True', lastTransitionTime: now },
-                  ],
-                },
-              },
-            },
-            setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
-          )
-          .catch((err: unknown) => {
-            // Deleted between list and patch (a rollout replaces pods).
-            if (apiStatus(err) !== 404) throw err;
-          });
-      }
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  })();
-  return async () => {
-    running = false;
-    await loop;
-  };
-}
+/** The kubelet's part for the injector's pods, so its Deployment becomes available. */
+const keepInjectorPodsReady = (k: Kube, ns: string) =>
+  keepPodsReady(k, ns, { intervalMs: 300, labelSelector: 'app.kubernetes.io/name=trellis-injector' });
 
 /** Every installed object's resourceVersion (absent ones as '-'), by `Kind namespace/name`. */
 async function resourceVersions(api: InstallApi, refs: InstallRef[]): Promise<Record<string, string>> {
@@ -187,9 +149,7 @@ describe('install reconciler against the real control plane', () => {
     ns,
   }) => {
     const mesh = await isolatedInstall(k, ns);
-    const { target } = mesh;
-    const names = installNames(target);
-    const api = kubeInstallApi(k.kc, target);
+    const { target, names, api } = mesh;
     const deleted: string[] = [];
     // The real API, with each delete recorded in order.
     const recording: InstallApi = {
@@ -349,11 +309,7 @@ describe('install reconciler against the real control plane', () => {
     ns,
   }) => {
     const mesh = await isolatedInstall(k, ns);
-    const { target } = mesh;
-    const names = installNames(target);
-    const api = kubeInstallApi(k.kc, target);
-    const reconcile = () =>
-      new InstallReconciler(api, target).reconcile({ name: meshConfigName }, new AbortController().signal);
+    const { names, reconcile } = mesh;
     try {
       // What the API server's schema and CEL rules refuse never reaches the reconciler.
       await expect(mesh.create({ injector: { replicas: 0 } })).rejects.toSatisfy((err: unknown) =>
@@ -438,11 +394,7 @@ describe('install reconciler against the real control plane', () => {
     ns,
   }) => {
     const mesh = await isolatedInstall(k, ns);
-    const { target } = mesh;
-    const names = installNames(target);
-    const api = kubeInstallApi(k.kc, target);
-    const reconcile = () =>
-      new InstallReconciler(api, target).reconcile({ name: meshConfigName }, new AbortController().signal);
+    const { names, reconcile } = mesh;
     // The user's CA: a self-signed root in cert-manager's namespace behind a ClusterIssuer.
     const corp = `corp-ca-${ns}`;
     const cm = { group: 'cert-manager.io', version: 'v1' };

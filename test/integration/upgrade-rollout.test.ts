@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PatchStrategy, setHeaderOptions, type V1Pod, type V1PodTemplateSpec } from '@kubernetes/client-node';
+import type { V1Pod, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { describe, expect, onTestFinished } from 'vitest';
 import { type MeshConfigSpecInput, meshConfig } from '../../src/api/crds/index.js';
@@ -7,7 +7,8 @@ import type { DataPlanePlan, WorkloadWrite } from '../../src/reconcilers/upgrade
 import { DataPlaneReconciler } from '../../src/reconcilers/upgrade/reconcile.js';
 import { rolloutAnnotations } from '../../src/reconcilers/upgrade/workloads.js';
 import { formatStatus } from '../../src/webhook/status.js';
-import { apiStatus, eventually, type Kube } from '../support/kube.js';
+import { keepPodsReady } from '../support/fake-kubelet.js';
+import { eventually, type Kube } from '../support/kube.js';
 import { test } from '../support/namespace.js';
 import { registerNode } from '../support/node.js';
 
@@ -74,58 +75,9 @@ async function createStatefulSet(k: Kube, ns: string, name: string, node: string
   });
 }
 
-/** Deleted between list and write: a rollout replaces pods. */
-const ignoreGone = (err: unknown) => {
-  if (apiStatus(err) !== 404) throw err;
-};
-
-/**
- * The kubelet's part, which nothing plays here: every 200 ms, reports the namespace's bound pods
- * Running and Ready through the status subresource, except those `hold` says to keep unready, and
- * finishes the deletion of terminating pods.
- */
-function keepPodsReady(k: Kube, ns: string, hold: (pod: V1Pod) => boolean) {
-  let running = true;
-  const loop = (async () => {
-    for (let i = 0; running && i < 3000; i++) {
-      const pods = await k.core.listNamespacedPod({ namespace: ns });
-      for (const pod of pods.items) {
-        const name = pod.metadata?.name ?? '';
-        if (pod.metadata?.deletionTimestamp) {
-          // A kubelet confirms a deletion once the containers stopped; a StatefulSet waits for it.
-          await k.core.deleteNamespacedPod({ name, namespace: ns, gracePeriodSeconds: 0 }).catch(ignoreGone);
-          continue;
-        }
-        if (!pod.spec?.nodeName || hold(pod)) continue;
-        if (pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
-        const now = new Date();
-        await k.core
-          .patchNamespacedPodStatus(
-            {
-              name,
-              namespace: ns,
-              body: {
-                status: {
-                  phase: 'Running',
-                  conditions: [
-                    { type: 'Ready', status: 'True', lastTransitionTime: now },
-                    { type: 'ContainersReady', status: 'True', lastTransitionTime: now },
-                  ],
-                },
-              },
-            },
-            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-          )
-          .catch(ignoreGone);
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  })();
-  return async () => {
-    running = false;
-    await loop;
-  };
-}
+/** The kubelet's part for our node's pods, except those `hold` says to keep unready. */
+const podsReady = (k: Kube, ns: string, hold: (pod: V1Pod) => boolean) =>
+  keepPodsReady(k, ns, { intervalMs: 200, boundOnly: true, finishDeletions: true, hold });
 
 async function readyNode(k: Kube) {
   const node = await registerNode(k, `t-node-${randomBytes(4).toString('hex')}`);
@@ -175,7 +127,7 @@ describe('data-plane upgrades against the real control plane', () => {
     const node = await readyNode(k);
     await createDeployment(k, ns, 'web', node, 2);
     await createStatefulSet(k, ns, 'db', node);
-    const stop = keepPodsReady(k, ns, () => false);
+    const stop = podsReady(k, ns, () => false);
     onTestFinished(stop);
     await allAvailable(k, ns, ['web'], ['db']);
 
@@ -208,7 +160,7 @@ describe('data-plane upgrades against the real control plane', () => {
     const node = await readyNode(k);
     await createDeployment(k, ns, 'a-web', node, 2);
     await createStatefulSet(k, ns, 'b-db', node);
-    const stop = keepPodsReady(k, ns, () => false);
+    const stop = podsReady(k, ns, () => false);
     onTestFinished(stop);
     await allAvailable(k, ns, ['a-web'], ['b-db']);
     const before = await k.core.listNamespacedPod({ namespace: ns });
@@ -262,7 +214,7 @@ describe('data-plane upgrades against the real control plane', () => {
     await createDeployment(k, ns, 'b-next', node, 1);
     // The restarted pods of a-broken never get ready, until the test lets them.
     let holdBroken = true;
-    const stop = keepPodsReady(
+    const stop = podsReady(
       k,
       ns,
       (pod) =>
