@@ -60,10 +60,12 @@ async function front(drive: (t: H1Transport, target: TryTarget) => Promise<void>
     leaf: issueLeaf(makeCa(), 'spiffe://x/ns/a/sa/b'),
     dst: () => undefined,
   });
+  const opened: Socket[] = [];
   const pool = new UpstreamPool(
     () =>
       new Promise((resolve, reject) => {
         const s = connect(upstreamPort, '127.0.0.1', () => resolve(s)).once('error', reject);
+        opened.push(s);
       }),
   );
   pools.push(pool);
@@ -95,7 +97,7 @@ async function front(drive: (t: H1Transport, target: TryTarget) => Promise<void>
       },
     });
   });
-  return { port, t };
+  return { port, t, opened };
 }
 
 /** Sends `parts` a tick apart and reads until `until` holds or the connection closes (bounded). */
@@ -160,6 +162,29 @@ describe('H1Transport', () => {
     }
     const requests = (await f.t.ctx.metrics.requestBytes.get()).values.map((v) => v.value);
     expect(requests).toEqual(['abcde'.length]);
+  });
+
+  it('leaves no listener behind on a pooled connection whose discarded answers were drained', async () => {
+    const up = await upstream(
+      (_req, n) =>
+        n % 2 === 1 ? 'HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy' : ok('fine'),
+      (t) => t.endsWith('\r\n\r\n'),
+    );
+    const f = await front(async (t, target) => {
+      const first = await t.tryOnce(target, undefined, undefined, () => {});
+      first.discard();
+      const second = await t.tryOnce(target, undefined, undefined, () => {});
+      second.commit(undefined);
+    }, up.port);
+    const get = 'GET / HTTP/1.1\r\nHost: web\r\n\r\n';
+    const counts = () => ['data', 'end', 'close', 'error'].map((e) => f.opened[0]?.listenerCount(e));
+    expect(await talk(f.port, [get], (t) => t.endsWith('fine'))).toContain('200 OK');
+    const first = counts();
+    for (let i = 0; i < 11; i++)
+      expect(await talk(f.port, [get], (t) => t.endsWith('fine'))).toContain('200 OK');
+    expect(up.requests).toHaveLength(24);
+    expect(f.opened).toHaveLength(1);
+    expect(counts()).toEqual(first);
   });
 
   it('sends a bodiless GET again on a fresh connection when a pooled one closes before answering', async () => {
