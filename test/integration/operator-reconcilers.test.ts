@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { apiVersion, group } from '../../src/api/names.js';
 import { parseProxyConfig } from '../../src/api/proxy-config.js';
 import { loadConfig } from '../../src/operator/config.js';
+import type { Controller } from '../../src/operator/controller.js';
 import { identityController } from '../../src/operator/controllers/identity.js';
 import { proxyConfigController } from '../../src/operator/controllers/proxy-config.js';
 import { startOperator } from '../../src/operator/operator.js';
@@ -68,6 +69,64 @@ async function proxyConfig(k: Kube, namespace: string) {
   return parsed.config;
 }
 
+/** The operator with these controllers, its own Lease in `ns`; resolves once it leads with caches synced. */
+async function startScopedOperator(
+  k: Kube,
+  ns: string,
+  podName: string,
+  lease: string,
+  controllers: Controller[],
+) {
+  const config = loadConfig({
+    POD_NAME: podName,
+    POD_NAMESPACE: ns,
+    // Its own Lease in its own namespace: no other test's operator competes for it.
+    TRELLIS_OPERATOR_LEASE_NAME: lease,
+    TRELLIS_OPERATOR_HOST: '127.0.0.1',
+    TRELLIS_OPERATOR_PORT: '0',
+    TRELLIS_OPERATOR_SHUTDOWN_GRACE_MS: '5000',
+  });
+  const operator = await startOperator({ kc: k.kc, controllers, config, logger });
+  try {
+    await eventually('leading with caches synced', async () =>
+      operator.readiness().detail === 'leading; caches synced' ? true : undefined,
+    );
+  } catch (err) {
+    await operator.stop();
+    throw err;
+  }
+  return operator;
+}
+
+/** The `web` workload: its ServiceAccount, Service (http 80 → 8080) and one meshed pod, web-1. */
+async function createWeb(k: Kube, ns: string) {
+  await k.core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'web' } } });
+  await k.core.createNamespacedService({
+    namespace: ns,
+    body: { metadata: { name: 'web' }, spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] } },
+  });
+  await k.core.createNamespacedPod({ namespace: ns, body: meshedPod('web-1', 'web') });
+}
+
+const createRoute = (k: Kube, ns: string, name: string, spec: object) =>
+  k.custom.createNamespacedCustomObject({
+    ...routes(ns),
+    body: { apiVersion, kind: 'TrafficRoute', metadata: { name }, spec },
+  });
+
+/** The web service, one rule to itself with a 2s timeout. */
+const webRoute = { service: 'web', rules: [{ destinations: [{ service: 'web' }], timeout: '2s' }] };
+
+/** web-route's rules as the proxy config carries them. */
+const webRouteRules = async (k: Kube, ns: string) =>
+  (await proxyConfig(k, ns)).policies?.routes.find((r) => r.source === `TrafficRoute ${ns}/web-route`)?.rules;
+
+/** The proxy config document as stored, byte for byte. */
+const configBytes = async (k: Kube, ns: string) =>
+  (await k.core.readNamespacedConfigMap({ name: 'trellis-proxy-config', namespace: ns })).data?.[
+    'config.json'
+  ];
+
 type Conditions = {
   metadata?: { generation?: number };
   status?: {
@@ -87,36 +146,13 @@ describe('the operator runs the proxy-config and identity reconcilers', () => {
     ns,
   }) => {
     const issuerRef = await createCaIssuer(k, ns);
-    const config = loadConfig({
-      POD_NAME: 'operator-reconcilers-test',
-      POD_NAMESPACE: ns,
-      // Its own Lease in its own namespace: no other test's operator competes for it.
-      TRELLIS_OPERATOR_LEASE_NAME: `reconcilers-${ns}`,
-      TRELLIS_OPERATOR_HOST: '127.0.0.1',
-      TRELLIS_OPERATOR_PORT: '0',
-      TRELLIS_OPERATOR_SHUTDOWN_GRACE_MS: '5000',
-    });
     // Scoped to the test's namespace, so other tests' meshed pods are neither read nor written.
-    const operator = await startOperator({
-      kc: k.kc,
-      controllers: [
-        proxyConfigController({ namespace: ns }),
-        identityController({ namespace: ns, issuerRef }),
-      ],
-      config,
-      logger,
-    });
+    const operator = await startScopedOperator(k, ns, 'operator-reconcilers-test', `reconcilers-${ns}`, [
+      proxyConfigController({ namespace: ns }),
+      identityController({ namespace: ns, issuerRef }),
+    ]);
     try {
-      await eventually('leading with caches synced', async () =>
-        operator.readiness().detail === 'leading; caches synced' ? true : undefined,
-      );
-
-      await k.core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'web' } } });
-      await k.core.createNamespacedService({
-        namespace: ns,
-        body: { metadata: { name: 'web' }, spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] } },
-      });
-      await k.core.createNamespacedPod({ namespace: ns, body: meshedPod('web-1', 'web') });
+      await createWeb(k, ns);
       await k.kc.makeApiClient(DiscoveryV1Api).createNamespacedEndpointSlice({
         namespace: ns,
         body: manualSlice('web', '198.18.60.1', 'web-1', 8080),
@@ -137,18 +173,8 @@ describe('the operator runs the proxy-config and identity reconcilers', () => {
       ]);
 
       // A TrafficRoute, then an edit of it, reach the document's policies.
-      await k.custom.createNamespacedCustomObject({
-        ...routes(ns),
-        body: {
-          apiVersion,
-          kind: 'TrafficRoute',
-          metadata: { name: 'web-route' },
-          spec: { service: 'web', rules: [{ destinations: [{ service: 'web' }], timeout: '2s' }] },
-        },
-      });
-      const timeoutOf = async () =>
-        (await proxyConfig(k, ns)).policies?.routes.find((r) => r.source === `TrafficRoute ${ns}/web-route`)
-          ?.rules[0]?.timeoutMs;
+      await createRoute(k, ns, 'web-route', webRoute);
+      const timeoutOf = async () => (await webRouteRules(k, ns))?.[0]?.timeoutMs;
       await eventually('the route in the proxy config', async () =>
         (await timeoutOf()) === 2000 ? true : undefined,
       );
@@ -161,24 +187,12 @@ describe('the operator runs the proxy-config and identity reconcilers', () => {
         (await timeoutOf()) === 3000 ? true : undefined,
       );
       // The last good document: what follows is refused or conflicts, so it must stay byte for byte.
-      const configBytes = async () =>
-        (await k.core.readNamespacedConfigMap({ name: 'trellis-proxy-config', namespace: ns })).data?.[
-          'config.json'
-        ];
-      const lastGood = await configBytes();
+      const lastGood = await configBytes(k, ns);
 
       // What the API server accepts but the proxy could not run is marked, and left out.
-      await k.custom.createNamespacedCustomObject({
-        ...routes(ns),
-        body: {
-          apiVersion,
-          kind: 'TrafficRoute',
-          metadata: { name: 'lookahead' },
-          spec: {
-            service: 'web',
-            rules: [{ matches: [{ path: { regex: '/a(?=b)' } }], destinations: [{ service: 'web' }] }],
-          },
-        },
+      await createRoute(k, ns, 'lookahead', {
+        service: 'web',
+        rules: [{ matches: [{ path: { regex: '/a(?=b)' } }], destinations: [{ service: 'web' }] }],
       });
       const accepted = (name: string) =>
         eventually(`${name} Accepted condition`, async () => {
@@ -203,14 +217,9 @@ describe('the operator runs the proxy-config and identity reconcilers', () => {
       await eventually('a second past web-route’s creation', async () =>
         Date.now() >= webRouteCreated + 1000 ? true : undefined,
       );
-      await k.custom.createNamespacedCustomObject({
-        ...routes(ns),
-        body: {
-          apiVersion,
-          kind: 'TrafficRoute',
-          metadata: { name: 'aaa-late' },
-          spec: { service: 'web', rules: [{ destinations: [{ service: 'web' }] }] },
-        },
+      await createRoute(k, ns, 'aaa-late', {
+        service: 'web',
+        rules: [{ destinations: [{ service: 'web' }] }],
       });
       expect(await created('aaa-late')).toBeGreaterThan(webRouteCreated);
       await eventually('aaa-late marked Conflicted', async () => {
@@ -221,7 +230,7 @@ describe('the operator runs the proxy-config and identity reconcilers', () => {
       expect((await proxyConfig(k, ns)).policies?.routes.map((r) => r.source)).toEqual([
         `TrafficRoute ${ns}/web-route`,
       ]);
-      expect(await configBytes()).toBe(lastGood);
+      expect(await configBytes(k, ns)).toBe(lastGood);
 
       // The ServiceAccount's identity, issued by cert-manager.
       await eventually('Certificate trellis-identity-web Ready', async () => {
@@ -258,42 +267,13 @@ describe('the operator runs the proxy-config and identity reconcilers', () => {
     kube: k,
     ns,
   }) => {
-    const config = loadConfig({
-      POD_NAME: 'operator-last-accepted-test',
-      POD_NAMESPACE: ns,
-      TRELLIS_OPERATOR_LEASE_NAME: `last-accepted-${ns}`,
-      TRELLIS_OPERATOR_HOST: '127.0.0.1',
-      TRELLIS_OPERATOR_PORT: '0',
-      TRELLIS_OPERATOR_SHUTDOWN_GRACE_MS: '5000',
-    });
-    const operator = await startOperator({
-      kc: k.kc,
-      controllers: [proxyConfigController({ namespace: ns })],
-      config,
-      logger,
-    });
+    const operator = await startScopedOperator(k, ns, 'operator-last-accepted-test', `last-accepted-${ns}`, [
+      proxyConfigController({ namespace: ns }),
+    ]);
     try {
-      await eventually('leading with caches synced', async () =>
-        operator.readiness().detail === 'leading; caches synced' ? true : undefined,
-      );
-      await k.core.createNamespacedService({
-        namespace: ns,
-        body: { metadata: { name: 'web' }, spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] } },
-      });
-      await k.core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'web' } } });
-      await k.core.createNamespacedPod({ namespace: ns, body: meshedPod('web-1', 'web') });
-      await k.custom.createNamespacedCustomObject({
-        ...routes(ns),
-        body: {
-          apiVersion,
-          kind: 'TrafficRoute',
-          metadata: { name: 'web-route' },
-          spec: { service: 'web', rules: [{ destinations: [{ service: 'web' }], timeout: '2s' }] },
-        },
-      });
-      const rulesOf = async () =>
-        (await proxyConfig(k, ns)).policies?.routes.find((r) => r.source === `TrafficRoute ${ns}/web-route`)
-          ?.rules;
+      await createWeb(k, ns);
+      await createRoute(k, ns, 'web-route', webRoute);
+      const rulesOf = () => webRouteRules(k, ns);
       await eventually('the route in the proxy config', async () =>
         (await rulesOf())?.[0]?.timeoutMs === 2000 ? true : undefined,
       );
@@ -308,11 +288,7 @@ describe('the operator runs the proxy-config and identity reconcilers', () => {
       await eventually('generation 1 Accepted', async () =>
         (await acceptedAt(good))?.status === 'True' ? true : undefined,
       );
-      const configBytes = async () =>
-        (await k.core.readNamespacedConfigMap({ name: 'trellis-proxy-config', namespace: ns })).data?.[
-          'config.json'
-        ];
-      const lastGood = await configBytes();
+      const lastGood = await configBytes(k, ns);
 
       // The API server takes a look-ahead (its schema knows no RE2); the proxy could not run it.
       await k.custom.patchNamespacedCustomObject({
@@ -337,7 +313,7 @@ describe('the operator runs the proxy-config and identity reconcilers', () => {
         message: `generation ${good}: every reference resolves`,
       });
       // Status written means the reconcile ran to its end: the ConfigMap is still the last good one.
-      expect(await configBytes()).toBe(lastGood);
+      expect(await configBytes(k, ns)).toBe(lastGood);
       expect((await rulesOf())?.[0]).toMatchObject({ timeoutMs: 2000, matches: [] });
 
       // Fixed: the new version takes effect and is Accepted.
