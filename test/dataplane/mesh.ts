@@ -7,7 +7,7 @@ import { proxyGid, proxyUid } from '../../src/api/names.js';
 import type { Leaf } from '../../src/sidecar-image/proxy/testing/pki.js';
 import { writeAtomicVolume } from '../../src/sidecar-image/proxy/testing/pki.js';
 import { createPodNetwork, type Pod, type PodNetwork, type PodProcess } from '../support/netns.js';
-import { runInit } from './pods.js';
+import { runInit, tsx } from './pods.js';
 
 /** What the meshed-pod tests share: pods with trellis-init's rules, volumes, trellis-proxy per pod. */
 
@@ -65,14 +65,7 @@ export async function startMeshProxy(pod: Pod, p: MeshProxy): Promise<PodProcess
     TRELLIS_IDENTITY_DIR: p.identityDir,
     ...p.extraEnv,
   };
-  const argv = [
-    'env',
-    ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
-    process.execPath,
-    '--import',
-    'tsx',
-    proxyMain,
-  ];
+  const argv = ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...tsx(proxyMain)];
   const proc = pod.spawn(argv, { uid: proxyUid, gid: proxyGid });
   await proc.waitForLine(/"msg":"proxy listening"/, 30_000);
   return proc;

@@ -6,7 +6,13 @@ import type { ExecResult, Pod, PodProcess, RunAs } from '../support/netns.js';
 /** What the dataplane tests do inside pods: run trellis-init, listen, connect. */
 
 const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
-const tsx = (file: string) => [process.execPath, '--import', 'tsx', file];
+/** argv running a TypeScript file through tsx. */
+export const tsx = (file: string) => [process.execPath, '--import', 'tsx', file];
+
+/** The apps' user and group in the pods: not root, and not the proxy's UID 1337. */
+export const app = { uid: 1000, gid: 1000 };
+
+export const td = 'cluster.local';
 
 export const initMain = path('../../src/sidecar-image/init/main.ts');
 

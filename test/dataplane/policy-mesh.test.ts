@@ -2,9 +2,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ports, spiffeId } from '../../src/api/names.js';
 import type { ProxyConfigInput } from '../../src/api/proxy-config.js';
+import { defaultConnectionPool, defaultRetryBudget } from '../../src/sidecar-image/proxy/policy/defaults.js';
 import { issueLeaf, makeCa } from '../../src/sidecar-image/proxy/testing/pki.js';
 import type { Pod, PodNetwork } from '../support/netns.js';
 import { identityFiles, meshNetwork, startMeshProxy, volumes } from './mesh.js';
+import { app, td, tsx } from './pods.js';
 
 /**
  * The traffic policy between real pods: three meshed pods in network namespaces (a: client; b and
@@ -13,12 +15,9 @@ import { identityFiles, meshNetwork, startMeshProxy, volumes } from './mesh.js';
  */
 
 const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
-const tsx = (file: string) => [process.execPath, '--import', 'tsx', file];
 const namedApp = path('../../src/sidecar-image/proxy/testing/named-http-app.ts');
 
-const td = 'cluster.local';
 const clusterIp = '10.96.121.10';
-const app = { uid: 1000, gid: 1000 };
 
 let network: PodNetwork;
 let a: Pod;
@@ -36,14 +35,7 @@ function config(): ProxyConfigInput {
     identity: spiffeId(td, 'shop', 'web'),
   });
   const dest = (subset: string, weight: number) => ({ namespace: 'shop', service: 'web', subset, weight });
-  const pool = {
-    maxConnections: 1024,
-    maxPendingRequests: 1024,
-    maxConcurrentRequests: 1024,
-    maxRequestsPerConnection: 0,
-    connectTimeoutMs: 10_000,
-    idleTimeoutMs: 3_600_000,
-  };
+  const pool = defaultConnectionPool;
   return {
     schemaVersion: 1,
     namespace: 'shop',
@@ -89,7 +81,7 @@ function config(): ProxyConfigInput {
           service: 'web',
           source: 'DestinationPolicy shop/web',
           policy: { loadBalancer: { algorithm: 'ROUND_ROBIN' }, connectionPool: pool },
-          retryBudget: { percent: 20, minRetriesPerSecond: 10, windowMs: 10_000 },
+          retryBudget: defaultRetryBudget,
           subsets: ['v1', 'v2'].map((v) => ({
             name: v,
             labels: { version: v },

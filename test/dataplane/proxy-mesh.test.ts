@@ -10,7 +10,7 @@ import {
 } from '../../src/sidecar-image/proxy/testing/pki.js';
 import type { Pod, PodNetwork, PodProcess } from '../support/netns.js';
 import { identityFiles, meshNetwork, startMeshProxy, volumes } from './mesh.js';
-import { connectFrom, type Listener, listen } from './pods.js';
+import { app, connectFrom, type Listener, listen, td, tsx } from './pods.js';
 
 /**
  * Two meshed pods (a: client, b: server), each with trellis-init's rules, a
@@ -19,16 +19,13 @@ import { connectFrom, type Listener, listen } from './pods.js';
  */
 
 const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
-const tsx = (file: string) => [process.execPath, '--import', 'tsx', file];
 const firstBytes = path('../../src/sidecar-image/proxy/testing/first-bytes.ts');
 const echoApp = path('../../src/sidecar-image/proxy/testing/echo-app.ts');
 const steadyClient = path('../../src/sidecar-image/proxy/testing/steady-client.ts');
 const httpApp = path('../../src/sidecar-image/proxy/testing/http-app.ts');
 const h2App = path('../../src/sidecar-image/proxy/testing/h2-app.ts');
 
-const td = 'cluster.local';
 const clusterIp = '10.96.120.10';
-const app = { uid: 1000, gid: 1000 };
 
 let network: PodNetwork;
 let a: Pod;
