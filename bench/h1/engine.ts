@@ -16,9 +16,8 @@ import {
   ports,
   rssMb,
   snapshot,
-  startNginxPair,
+  startReference,
   startTrellisPair,
-  startUpstream,
   waitForPort,
   wrk,
   wrkRun,
@@ -30,9 +29,8 @@ const openLoopSeconds = Number(process.env.H1_OPEN_LOOP_SECONDS ?? 3);
 const flags = process.env.H1_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
 const b = createBench();
 try {
-  await startUpstream(b);
   const targets: { name: string; port: number; procs: ChildProcess[] }[] = [
-    { name: 'nginx-pair', port: ports.nginxIn, procs: await startNginxPair(b) },
+    { name: 'nginx-pair', port: ports.nginxIn, procs: await startReference(b) },
   ];
   const root = snapshot(b, 'work', process.env.H1_COMMIT ?? 'HEAD', true);
   if (process.env.H1_SKIP_TRELLIS !== '1') {

@@ -9,9 +9,8 @@ import {
   ports,
   rssMb,
   snapshot,
-  startNginxPair,
+  startReference,
   startTrellisPair,
-  startUpstream,
   wrk,
   wrkRun,
 } from './setup.js';
@@ -35,8 +34,7 @@ const results: Record<
   { ratios: number[]; hwm: number[]; rss: number[]; cpu: number[]; nginxCpu: number[] }
 > = {};
 try {
-  await startUpstream(b);
-  const nginxPair = await startNginxPair(b);
+  const nginxPair = await startReference(b);
   const trellis = `http://127.0.0.1:${ports.trIn}/`;
   const nginx = `http://127.0.0.1:${ports.nginxIn}/`;
   await wrk(nginx, 1);

@@ -16,9 +16,8 @@ import {
   ports,
   rssMb,
   snapshot,
-  startNginxPair,
+  startReference,
   startTrellisPair,
-  startUpstream,
   wrk,
 } from './setup.js';
 
@@ -39,8 +38,7 @@ const profile = process.env.H1_PROFILE !== '0';
 const out = here('./out');
 const b = createBench();
 try {
-  await startUpstream(b);
-  await startNginxPair(b);
+  await startReference(b);
   if (profile) cleanDir(out);
   const flags = [
     ...(process.env.H1_BUNDLE === '1' ? [] : ['--import', 'tsx']),

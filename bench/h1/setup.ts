@@ -22,11 +22,13 @@ export const ports = {
 
 export const createBench = () => shared.createBench('trellis-h1-');
 
-/** The upstream every row shares: nginx answering "hello". */
-export const startUpstream = (b: shared.Bench) => shared.startUpstream(b, ports);
-
-/** The reference: two nginx with TLS 1.3 mTLS between them, exactly as bench/dataplane runs them. */
-export async function startNginxPair(b: shared.Bench): Promise<ChildProcess[]> {
+/**
+ * What every h1 script measures against: the nginx upstream answering "hello", and the reference,
+ * two nginx with TLS 1.3 mTLS between them, exactly as bench/dataplane runs them. Returns the
+ * nginx pair's [client, server].
+ */
+export async function startReference(b: shared.Bench): Promise<ChildProcess[]> {
+  await shared.startUpstream(b, ports);
   const pair = shared.startNginxPair(b, ports);
   await shared.waitForPort(ports.nginxIn);
   return pair;
