@@ -53,19 +53,6 @@ export interface PoolLimits {
 
 export const defaultPoolLimits: PoolLimits = { maxIdle: 32, idleMs: 30_000, maxActive: 32, waitMs: 5_000 };
 
-/**
- * A pooled connection's idle bookkeeping, made once per socket: its listeners stay attached for
- * the socket's life and act only while it is idle (adding and removing four listeners and a timer
- * on every lend and return cost ~19% of both proxies' CPU in bench/h1/profile.ts).
- */
-interface IdleEntry {
-  socket: Duplex;
-  idle: boolean;
-  timer: NodeJS.Timeout;
-  /** Drops the connection if it is idle; a no-op while it is lent. */
-  drop: () => void;
-}
-
 interface Waiter {
   resolve: (up: H1Upstream) => void;
   reject: (err: Error) => void;
@@ -77,8 +64,7 @@ interface Waiter {
  * connection is usable. Idle connections that close, error or send unsolicited bytes are dropped.
  */
 export class UpstreamPool {
-  readonly #idle: IdleEntry[] = [];
-  readonly #entries = new WeakMap<Duplex, IdleEntry>();
+  readonly #idle: { socket: Duplex; timer: NodeJS.Timeout; drop: () => void }[] = [];
   readonly #waiters: Waiter[] = [];
   readonly #limits: PoolLimits;
   #active = 0;
@@ -103,8 +89,12 @@ export class UpstreamPool {
   acquire(): Promise<H1Upstream> {
     const entry = this.#idle.pop();
     if (entry) {
-      // The idle timer is left to fire: it does nothing while the connection is lent.
-      entry.idle = false;
+      clearTimeout(entry.timer);
+      entry.socket
+        .off('data', entry.drop)
+        .off('end', entry.drop)
+        .off('close', entry.drop)
+        .off('error', entry.drop);
       this.#active++;
       return Promise.resolve({ socket: entry.socket, reused: true });
     }
@@ -139,33 +129,10 @@ export class UpstreamPool {
       this.#wake();
       return;
     }
-    const entry = this.#entries.get(s) ?? this.#track(s);
-    entry.idle = true;
-    entry.timer.refresh();
-    this.#idle.push(entry);
-  }
-
-  destroy(): void {
-    this.#closed = true;
-    for (const e of this.#idle.splice(0)) {
-      e.idle = false;
-      clearTimeout(e.timer);
-      e.socket.destroy();
-    }
-    for (const w of this.#waiters.splice(0)) {
-      clearTimeout(w.timer);
-      w.reject(new AcquireError('pool closed', 503, 'UO'));
-    }
-  }
-
-  #track(s: Duplex): IdleEntry {
-    const entry: IdleEntry = {
+    const entry = {
       socket: s,
-      idle: false,
       timer: setTimeout(() => entry.drop(), this.#limits.idleMs),
       drop: () => {
-        if (!entry.idle) return;
-        entry.idle = false;
         clearTimeout(entry.timer);
         const i = this.#idle.indexOf(entry);
         if (i >= 0) this.#idle.splice(i, 1);
@@ -173,12 +140,20 @@ export class UpstreamPool {
       },
     };
     entry.timer.unref();
-    // An idle socket that sends bytes, ends, closes or errors is dropped; the error listener also
-    // keeps a late error on a lent socket whose exchange has let go of it from crashing the proxy.
     s.on('data', entry.drop).on('end', entry.drop).on('close', entry.drop).on('error', entry.drop);
-    s.once('close', () => clearTimeout(entry.timer));
-    this.#entries.set(s, entry);
-    return entry;
+    this.#idle.push(entry);
+  }
+
+  destroy(): void {
+    this.#closed = true;
+    for (const e of this.#idle.splice(0)) {
+      clearTimeout(e.timer);
+      e.socket.destroy();
+    }
+    for (const w of this.#waiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(new AcquireError('pool closed', 503, 'UO'));
+    }
   }
 
   async #openOne(): Promise<H1Upstream> {
