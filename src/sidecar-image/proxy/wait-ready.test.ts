@@ -79,6 +79,35 @@ describe('waitReady', () => {
     expect(a.asked()).toBeGreaterThan(1);
   });
 
+  /** An admin port that answers 503 `answers` times, then never answers again. */
+  async function hangsAfter(answers: number) {
+    let asked = 0;
+    const server = createServer((_req, res) => {
+      if (++asked > answers) return;
+      res.writeHead(503);
+      res.end('not ready: no config\n');
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/ready`;
+  }
+
+  it('names the last answer given, not the attempt the deadline cut short', async () => {
+    const r = await waitReady({ url: await hangsAfter(1), timeoutMs: 1_500, intervalMs: 10 });
+    expect(r).toEqual({
+      ready: false,
+      reason: 'not ready after 1.5s: last answer: 503 not ready: no config',
+    });
+  });
+
+  it('names the timeout when the port never answers', async () => {
+    const r = await waitReady({ url: await hangsAfter(0), timeoutMs: 1_000, intervalMs: 10 });
+    expect(r).toEqual({
+      ready: false,
+      reason: 'not ready after 1s: last answer: The operation was aborted due to timeout',
+    });
+  });
+
   it('names a refused connection', async () => {
     const r = await waitReady({ url: await closedUrl(), timeoutMs: 1_000, intervalMs: 50 });
     expect(r).toEqual({ ready: false, reason: 'not ready after 1s: last answer: ECONNREFUSED' });

@@ -32,12 +32,14 @@ export interface WaitOptions {
   intervalMs?: number;
 }
 
+const noAnswer = 'no answer yet';
+
 /** Polls the ready endpoint until it answers 200 or the time is up; the reason is one line. */
 export async function waitReady(opts: WaitOptions): Promise<{ ready: boolean; reason: string }> {
   const started = Date.now();
   const deadline = started + opts.timeoutMs;
   const interval = opts.intervalMs ?? 100;
-  let last = 'no answer yet';
+  let last = noAnswer;
   for (;;) {
     const left = deadline - Date.now();
     if (left <= 0) break;
@@ -49,7 +51,9 @@ export async function waitReady(opts: WaitOptions): Promise<{ ready: boolean; re
       last = `${res.status} ${body}`;
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
-      last = e.cause?.code ?? e.message;
+      // The attempt cut short by the deadline is no answer: on a loaded machine the last one gets
+      // only what is left of the timeout, and would hide the answer the port actually gave.
+      if (e.name !== 'TimeoutError' || last === noAnswer) last = e.cause?.code ?? e.message;
     }
     await new Promise((r) => setTimeout(r, Math.min(interval, Math.max(0, deadline - Date.now()))));
   }
