@@ -1,43 +1,9 @@
-import { Agent, createServer, request } from 'node:http';
+import { Agent, createServer } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startPair } from './testing/pair.js';
+import { callBytes as get } from './testing/policy-client.js';
 import { waitFor } from './testing/wait.js';
-
-/** One HTTP request through `agent`; resolves with status, headers and body. */
-function get(
-  port: number,
-  opts: {
-    path?: string;
-    method?: string;
-    headers?: Record<string, string>;
-    body?: Buffer;
-    agent?: Agent;
-  } = {},
-): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: opts.path ?? '/',
-        method: opts.method ?? 'GET',
-        headers: opts.headers,
-        agent: opts.agent,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
 
 /** Writes raw bytes and returns everything the proxy answers before closing. */
 function raw(port: number, text: string): Promise<string> {

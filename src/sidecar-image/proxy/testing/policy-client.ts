@@ -97,17 +97,19 @@ export interface Reply {
   body: string;
 }
 
-/** One request to the proxy; `agent` keeps connections alive across calls. */
-export function call(
+interface CallOptions {
+  path?: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  agent?: Agent;
+}
+
+/** One request to the proxy, the body as the bytes that came; `agent` keeps connections alive across calls. */
+export function callBytes(
   port: number,
-  opts: {
-    path?: string;
-    method?: string;
-    headers?: Record<string, string>;
-    body?: string;
-    agent?: Agent;
-  } = {},
-): Promise<Reply> {
+  opts: CallOptions = {},
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -119,15 +121,23 @@ export function call(
         agent: opts.agent,
       },
       (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
         res.on('error', reject);
       },
     );
     req.on('error', reject);
     req.end(opts.body);
   });
+}
+
+/** One request to the proxy, the body as text. */
+export async function call(port: number, opts: CallOptions = {}): Promise<Reply> {
+  const reply = await callBytes(port, opts);
+  return { ...reply, body: reply.body.toString() };
 }
 
 /** `n` requests one after another on one kept-alive connection. */
