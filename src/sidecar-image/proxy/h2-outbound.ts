@@ -6,7 +6,7 @@ import type { OutboundHandler } from './outbound.js';
 import { responseFlags } from './policy/flags.js';
 import { splitTarget } from './policy/request-view.js';
 import { policyMetrics } from './policy-metrics.js';
-import { forwardOnce, runOutbound, sleep } from './request-pipeline.js';
+import { forwardOnce, pipelineDeps, runOutbound } from './request-pipeline.js';
 import { type Balancers, resolveTarget } from './route-target.js';
 
 const proxyPorts = [ports.outboundCapture, ports.inboundCapture, ports.admin];
@@ -54,15 +54,7 @@ export function createOutboundH2(
           callerIdentity: ctx.tls()?.identity.spiffeId,
           sourceIp: ctx.pod.ip,
         };
-        const deps = {
-          set: registry.policies,
-          registry,
-          balancers,
-          metrics,
-          random,
-          now: () => performance.now(),
-          sleep,
-        };
+        const deps = pipelineDeps(registry, balancers, metrics, random);
         runOutbound(deps, request, ex).catch((err: Error) => {
           ctx.log.error({ err: err.message }, 'outbound stream pipeline failed');
           stream.destroy();

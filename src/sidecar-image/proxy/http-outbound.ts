@@ -11,7 +11,7 @@ import { type ResponseFlag, responseFlags } from './policy/flags.js';
 import { splitTarget } from './policy/request-view.js';
 import { policyMetrics } from './policy-metrics.js';
 import type { Pools } from './pools.js';
-import { forwardOnce, runOutbound, sleep } from './request-pipeline.js';
+import { forwardOnce, pipelineDeps, runOutbound } from './request-pipeline.js';
 import { type Balancers, resolveTarget } from './route-target.js';
 import { forwardUpgrade } from './upgrade.js';
 
@@ -56,15 +56,7 @@ export function createOutboundHttp(
     if (!registry) return t.answer(503, {}, undefined);
     const upstream = registry.service(dst.address, dst.port);
     if (upstream) {
-      const deps = {
-        set: registry.policies,
-        registry,
-        balancers,
-        metrics,
-        random,
-        now: () => performance.now(),
-        sleep,
-      };
+      const deps = pipelineDeps(registry, balancers, metrics, random);
       const request = {
         view: { method: head.method, ...splitTarget(head.target), headers: headerView(head.headers) },
         upstream,

@@ -105,6 +105,24 @@ export interface PipelineDeps {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** What the pipeline needs for one request, under the config (`registry`) in force when it arrived. */
+export function pipelineDeps(
+  registry: Registry,
+  balancers: Balancers,
+  metrics: PolicyMetrics,
+  random: () => number,
+): PipelineDeps {
+  return {
+    set: registry.policies,
+    registry,
+    balancers,
+    metrics,
+    random,
+    now: () => performance.now(),
+    sleep,
+  };
+}
+
 type Ep = Upstream['endpoints'][number];
 const ipOf = (e: Ep) => e.endpoint.ip;
 const addressOf = (e: Ep) => `${e.endpoint.ip}:${e.port}`;
