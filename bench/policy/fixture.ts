@@ -13,6 +13,28 @@ export const benchService = {
   port: 8080,
 } as const;
 
+/** The same destination policy on the service and on each of its subsets. */
+const destinationPolicy = {
+  loadBalancer: { algorithm: 'LEAST_REQUEST' as const },
+  connectionPool: {
+    maxConnections: 1024,
+    maxPendingRequests: 1024,
+    maxConcurrentRequests: 1024,
+    maxRequestsPerConnection: 0,
+    connectTimeoutMs: 10_000,
+    idleTimeoutMs: 3_600_000,
+  },
+  outlierDetection: {
+    consecutive5xxErrors: 5,
+    consecutiveGatewayErrors: 0,
+    consecutiveConnectFailures: 5,
+    intervalMs: 10_000,
+    baseEjectionTimeMs: 30_000,
+    maxEjectionPercent: 10,
+    panicThresholdPercent: 50,
+  },
+};
+
 export function realisticPolicies(): TrafficPoliciesInput {
   const dest = (subset: string, weight: number) => ({
     namespace: benchService.namespace,
@@ -71,50 +93,12 @@ export function realisticPolicies(): TrafficPoliciesInput {
         namespace: benchService.namespace,
         service: benchService.name,
         source: 'DestinationPolicy bench/echo',
-        policy: {
-          loadBalancer: { algorithm: 'LEAST_REQUEST' },
-          connectionPool: {
-            maxConnections: 1024,
-            maxPendingRequests: 1024,
-            maxConcurrentRequests: 1024,
-            maxRequestsPerConnection: 0,
-            connectTimeoutMs: 10_000,
-            idleTimeoutMs: 3_600_000,
-          },
-          outlierDetection: {
-            consecutive5xxErrors: 5,
-            consecutiveGatewayErrors: 0,
-            consecutiveConnectFailures: 5,
-            intervalMs: 10_000,
-            baseEjectionTimeMs: 30_000,
-            maxEjectionPercent: 10,
-            panicThresholdPercent: 50,
-          },
-        },
+        policy: destinationPolicy,
         retryBudget: { percent: 20, minRetriesPerSecond: 10, windowMs: 10_000 },
         subsets: ['v1', 'v2'].map((v) => ({
           name: v,
           labels: { version: v },
-          policy: {
-            loadBalancer: { algorithm: 'LEAST_REQUEST' as const },
-            connectionPool: {
-              maxConnections: 1024,
-              maxPendingRequests: 1024,
-              maxConcurrentRequests: 1024,
-              maxRequestsPerConnection: 0,
-              connectTimeoutMs: 10_000,
-              idleTimeoutMs: 3_600_000,
-            },
-            outlierDetection: {
-              consecutive5xxErrors: 5,
-              consecutiveGatewayErrors: 0,
-              consecutiveConnectFailures: 5,
-              intervalMs: 10_000,
-              baseEjectionTimeMs: 30_000,
-              maxEjectionPercent: 10,
-              panicThresholdPercent: 50,
-            },
-          },
+          policy: destinationPolicy,
         })),
       },
     ],
