@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RequestHead } from './h1/head.js';
-import { joinHeadTrace, reportH1Exchange, withTraceFields } from './h1-report.js';
+import { ExchangeLabels, joinHeadTrace, reportH1Exchange, withTraceFields } from './h1-report.js';
 import type { BaseLabels } from './metrics.js';
 import { testConfig } from './testing/config.js';
 import { testContext } from './testing/harness.js';
@@ -52,13 +52,13 @@ describe('engine exchange telemetry', () => {
     reportH1Exchange(
       t.ctx,
       { ...base, status: 200, flag: '-' },
-      { labels, span: undefined, upstream: '127.0.0.1:8080', accessLog: true },
+      { labels: new ExchangeLabels(labels), span: undefined, upstream: '127.0.0.1:8080', accessLog: true },
     );
     // No response head reached the client: code 0, as node's http front reported it.
     reportH1Exchange(
       t.ctx,
       { ...base, status: 0, flag: 'DC' },
-      { labels, span: undefined, upstream: '-', accessLog: false },
+      { labels: new ExchangeLabels(labels), span: undefined, upstream: '-', accessLog: false },
     );
     const requests = (await t.ctx.metrics.requests.get()).values.map((v) => [
       v.labels.response_code,

@@ -1,8 +1,8 @@
 import type { ProxyContext } from './context.js';
 import type { H1Exchange } from './h1/forward.js';
-import { fieldValues, type RequestHead } from './h1/head.js';
+import { fieldValue, type RequestHead } from './h1/head.js';
 import type { BaseLabels, RequestLabels } from './metrics.js';
-import { joinTrace, type SpanContext, traceHeaders } from './trace.js';
+import { joinTrace, pushTraceFields, type SpanContext } from './trace.js';
 
 /** Trace fields of the caller: replaced by this proxy's own, never forwarded as they came. */
 export const traceNames: ReadonlySet<string> = new Set([
@@ -13,16 +13,21 @@ export const traceNames: ReadonlySet<string> = new Set([
   'x-b3-sampled',
 ]);
 
+const noTrace = {};
+
 /** Joins the caller's trace (or starts one) from the head's raw fields. */
 export function joinHeadTrace(head: RequestHead, samplingPercent: number): SpanContext {
-  const first = (name: string) => fieldValues(head.headers, name)[0];
+  const h = head.headers;
+  const traceparent = fieldValue(h, 'traceparent');
+  const b3 = fieldValue(h, 'x-b3-traceid');
+  if (traceparent === undefined && b3 === undefined) return joinTrace(noTrace, samplingPercent);
   return joinTrace(
     {
-      traceparent: first('traceparent'),
-      'x-b3-traceid': first('x-b3-traceid'),
-      'x-b3-spanid': first('x-b3-spanid'),
-      'x-b3-sampled': first('x-b3-sampled'),
-      'x-b3-flags': first('x-b3-flags'),
+      traceparent,
+      'x-b3-traceid': b3,
+      'x-b3-spanid': fieldValue(h, 'x-b3-spanid'),
+      'x-b3-sampled': fieldValue(h, 'x-b3-sampled'),
+      'x-b3-flags': fieldValue(h, 'x-b3-flags'),
     },
     samplingPercent,
   );
@@ -30,12 +35,68 @@ export function joinHeadTrace(head: RequestHead, samplingPercent: number): SpanC
 
 /** Appends the span's trace fields (W3C and B3) to a field list. */
 export function withTraceFields(fields: string[], span: SpanContext): string[] {
-  for (const [k, v] of Object.entries(traceHeaders(span))) fields.push(k, v);
+  pushTraceFields(fields, span);
   return fields;
 }
 
+/**
+ * The request labels of one connection (or one connection's destination) for each response code
+ * and flag, made once: the golden metrics are updated four times per request with them.
+ */
+export class ExchangeLabels {
+  readonly #byStatus = new Map<number, Map<string, RequestLabels>>();
+  constructor(readonly base: BaseLabels) {}
+
+  of(status: number, flag: string): RequestLabels {
+    let byFlag = this.#byStatus.get(status);
+    if (!byFlag) {
+      byFlag = new Map();
+      this.#byStatus.set(status, byFlag);
+    }
+    let labels = byFlag.get(flag);
+    if (!labels) {
+      labels = { ...this.base, response_code: String(status), response_flags: flag };
+      byFlag.set(flag, labels);
+    }
+    return labels;
+  }
+}
+
+/** A connection's labels with each destination's fields filled in (outbound), made once per destination. */
+export class DestinationLabels {
+  readonly none: ExchangeLabels;
+  readonly #byService = new Map<string, Map<string, Map<string, ExchangeLabels>>>();
+  constructor(readonly base: BaseLabels) {
+    this.none = new ExchangeLabels(base);
+  }
+
+  of(service: string, workload: string, tls: 'mtls' | 'none'): ExchangeLabels {
+    let byWorkload = this.#byService.get(service);
+    if (!byWorkload) {
+      byWorkload = new Map();
+      this.#byService.set(service, byWorkload);
+    }
+    let byTls = byWorkload.get(workload);
+    if (!byTls) {
+      byTls = new Map();
+      byWorkload.set(workload, byTls);
+    }
+    let labels = byTls.get(tls);
+    if (!labels) {
+      labels = new ExchangeLabels({
+        ...this.base,
+        destination_service: service,
+        destination_workload: workload,
+        tls,
+      });
+      byTls.set(tls, labels);
+    }
+    return labels;
+  }
+}
+
 export interface ReportOptions {
-  labels: BaseLabels;
+  labels: ExchangeLabels;
   span: SpanContext | undefined;
   /** host:port the request went to, '-' when it went nowhere. */
   upstream: string;
@@ -44,11 +105,7 @@ export interface ReportOptions {
 
 /** The golden metrics, the span and the access log line of one finished engine exchange. */
 export function reportH1Exchange(ctx: ProxyContext, e: H1Exchange, o: ReportOptions): void {
-  const labels: RequestLabels = {
-    ...o.labels,
-    response_code: String(e.status),
-    response_flags: e.flag,
-  };
+  const labels = o.labels.of(e.status, e.flag);
   const m = ctx.metrics;
   const now = performance.now();
   const elapsed = now - e.startedMs;
@@ -84,7 +141,7 @@ export function reportH1Exchange(ctx: ProxyContext, e: H1Exchange, o: ReportOpti
         direction: labels.direction,
         method: req.method,
         path: req.target,
-        authority: fieldValues(req.headers, 'host')[0],
+        authority: fieldValue(req.headers, 'host'),
         status: labels.response_code,
         flags: e.flag,
         durationMs: Math.round(elapsed * 1000) / 1000,

@@ -2,6 +2,7 @@ import { type AddressInfo, connect, createServer, type Server, type Socket } fro
 import { afterEach, describe, expect, it } from 'vitest';
 import { serveH1 } from './h1/forward.js';
 import { UpstreamPool } from './h1/pool.js';
+import { DestinationLabels } from './h1-report.js';
 import { H1Transport } from './h1-transport.js';
 import type { TryOutcome, TryTarget } from './request-pipeline.js';
 import { testConfig } from './testing/config.js';
@@ -90,7 +91,12 @@ async function front(drive: (t: H1Transport, target: TryTarget) => Promise<void>
       release: () => {},
       take: (x) => {
         void drive(
-          new H1Transport(t.ctx, x, { labels, poolFor: () => pool, samplingPercent: 0, accessLog: true }),
+          new H1Transport(t.ctx, x, {
+            labels: new DestinationLabels(labels),
+            poolFor: () => pool,
+            samplingPercent: 0,
+            accessLog: true,
+          }),
           target,
         );
         return true;

@@ -13,8 +13,14 @@ import {
   responseHeadBytes,
 } from './h1/head.js';
 import type { H1Upstream, UpstreamPool } from './h1/pool.js';
-import { joinHeadTrace, reportH1Exchange, traceNames, withTraceFields } from './h1-report.js';
-import type { BaseLabels } from './metrics.js';
+import {
+  type DestinationLabels,
+  type ExchangeLabels,
+  joinHeadTrace,
+  reportH1Exchange,
+  traceNames,
+  withTraceFields,
+} from './h1-report.js';
 import type { Overflow } from './policy/circuit-breaker.js';
 import { retryBufferLimitBytes } from './policy/defaults.js';
 import { joinFlags, type ResponseFlag, responseFlags } from './policy/flags.js';
@@ -27,8 +33,8 @@ import type { SpanContext } from './trace.js';
 export type PoolFor = (identity: string | undefined, host: string, port: number) => UpstreamPool;
 
 export interface H1TransportOptions {
-  /** Labels of the request; each try's destination is taken into them. */
-  labels: BaseLabels;
+  /** Labels of the request's connection; each try's destination is taken into them. */
+  labels: DestinationLabels;
   poolFor: PoolFor;
   samplingPercent: number;
   accessLog: boolean;
@@ -42,9 +48,6 @@ const safe = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Trace fields are this proxy's own; Expect is answered here (100 Continue) and not passed on. */
 const dropped = new Set([...traceNames, 'expect']);
 const empty: Buffer = Buffer.alloc(0);
-
-/** Requests each pooled upstream connection has carried, for `maxRequestsPerConnection`. */
-const served = new WeakMap<Duplex, number>();
 
 /** Raw fields as Node's header object (names lower case, repeats as arrays), for header edits. */
 function headerObject(fields: readonly string[]): OutgoingHttpHeaders {
@@ -105,7 +108,7 @@ export class H1Transport implements Transport {
   readonly flags: ResponseFlag[] = [];
   readonly #span: SpanContext;
   readonly #fields: string[];
-  #labels: BaseLabels;
+  #labels: ExchangeLabels;
   #upstream = '-';
   /** Body bytes kept for the next try (all of them while replayable). */
   #chunks: Buffer[] = [];
@@ -127,7 +130,7 @@ export class H1Transport implements Transport {
     private readonly x: H1Taken,
     private readonly o: H1TransportOptions,
   ) {
-    this.#labels = o.labels;
+    this.#labels = o.labels.none;
     this.#span = joinHeadTrace(x.head, o.samplingPercent);
     this.#fields = withTraceFields(endToEndFields(x.head.headers, dropped), this.#span);
     x.onGone(() => {
@@ -182,12 +185,11 @@ export class H1Transport implements Transport {
       over = true;
       done();
     };
-    this.#labels = {
-      ...this.#labels,
-      destination_service: to.destinationService,
-      destination_workload: to.destinationWorkload,
-      tls: to.identity ? 'mtls' : 'none',
-    };
+    this.#labels = this.o.labels.of(
+      to.destinationService,
+      to.destinationWorkload,
+      to.identity ? 'mtls' : 'none',
+    );
     this.#upstream = `${to.host}:${to.port}`;
     const head = requestHeadBytes(this.x.head, edited([...this.#fields], edit));
     const pool = this.o.poolFor(to.identity, to.host, to.port);
@@ -231,7 +233,7 @@ export class H1Transport implements Transport {
               return settle(failed('reset', responseFlags.upstreamConnectionTermination, 502, answer));
             }
             const s = up.socket;
-            if (limits && !served.has(s)) {
+            if (limits && up.served === 0) {
               // A new connection: counted against the destination that opened it until it closes.
               const opened = limits.openConnection();
               if (opened !== 'none') {
@@ -241,8 +243,7 @@ export class H1Transport implements Transport {
               }
               s.once('close', () => limits.closeConnection());
             }
-            const n = (served.get(s) ?? 0) + 1;
-            served.set(s, n);
+            const n = ++up.served;
             const call = new UpstreamCall(this, up, pool, limits?.connectionSpent(n) === true);
             cut = () => call.release(false);
             // The caller went away: the try ends now, whatever state it is in.

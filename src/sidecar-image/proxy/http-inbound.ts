@@ -3,7 +3,7 @@ import type { ProxyContext } from './context.js';
 import { defaultH1Limits, type H1Handlers, type H1Limits, serveH1 } from './h1/forward.js';
 import { endToEndFields, type RequestHead } from './h1/head.js';
 import { AcquireError } from './h1/pool.js';
-import { joinHeadTrace, reportH1Exchange, traceNames, withTraceFields } from './h1-report.js';
+import { ExchangeLabels, joinHeadTrace, reportH1Exchange, traceNames, withTraceFields } from './h1-report.js';
 import type { InboundHandler, InboundStream } from './inbound.js';
 import { decideInbound, selfOf } from './inbound-policy.js';
 import type { BaseLabels, TcpLabels } from './metrics.js';
@@ -45,11 +45,21 @@ function inboundHandlers(
   s: InboundStream,
 ): H1Handlers {
   const labels = withoutFlags(s.labels);
+  const exchangeLabels = new ExchangeLabels(labels);
   const pool = pools.app(s.appPort);
   const upstream = `${ctx.appHost}:${s.appPort}`;
-  const spans = new WeakMap<RequestHead, SpanContext>();
+  // The engine serves one exchange at a time per connection, so the current request's span and
+  // verdict are plain variables (a WeakMap per request made every young-generation GC dearer).
+  let current: RequestHead | undefined;
+  let span: SpanContext | undefined;
   // A request admitted once is not decided again when the engine retries it on a fresh connection.
-  const admitted = new WeakSet<RequestHead>();
+  let admitted = false;
+  const track = (head: RequestHead) => {
+    if (head === current) return;
+    current = head;
+    span = undefined;
+    admitted = false;
+  };
   const telemetry = () => ctx.registry()?.config.telemetry;
   const verdict = (head: RequestHead) => {
     const registry = ctx.registry();
@@ -64,7 +74,8 @@ function inboundHandlers(
   };
   return {
     acquire: (head) => {
-      if (!admitted.has(head)) {
+      track(head);
+      if (!admitted) {
         const v = verdict(head);
         if (v) {
           const fields = Object.entries(v.headers ?? {}).flat();
@@ -76,21 +87,21 @@ function inboundHandlers(
             }),
           );
         }
-        admitted.add(head);
+        admitted = true;
       }
       return pool.acquire();
     },
     release: (up, reusable) => pool.release(up, reusable),
     requestFields: (head) => {
-      const span = joinHeadTrace(head, telemetry()?.tracing.samplingPercent ?? 0);
-      spans.set(head, span);
+      track(head);
+      span = joinHeadTrace(head, telemetry()?.tracing.samplingPercent ?? 0);
       return withTraceFields(endToEndFields(head.headers, traceNames), span);
     },
     onExchange: (e) =>
       reportH1Exchange(ctx, e, {
-        labels,
-        span: spans.get(e.request),
-        upstream: admitted.has(e.request) ? upstream : '-',
+        labels: exchangeLabels,
+        span: e.request === current ? span : undefined,
+        upstream: e.request === current && admitted ? upstream : '-',
         accessLog: telemetry()?.accessLog.enabled ?? false,
       }),
     onClientError: (status) =>

@@ -2,16 +2,17 @@ import { ports } from '../../api/names.js';
 import type { ProxyContext } from './context.js';
 import { defaultH1Limits, type H1Limits, serveH1 } from './h1/forward.js';
 import type { RequestHead } from './h1/head.js';
+import { DestinationLabels } from './h1-report.js';
 import { H1Transport } from './h1-transport.js';
 import { withoutFlags } from './http-inbound.js';
-import type { BaseLabels } from './metrics.js';
 import type { Destination } from './original-dst.js';
 import { type OutboundHandler, openUpstream, outboundLabels } from './outbound.js';
 import { type ResponseFlag, responseFlags } from './policy/flags.js';
-import { splitTarget } from './policy/request-view.js';
+import { type RequestView, splitTarget } from './policy/request-view.js';
 import { policyMetrics } from './policy-metrics.js';
 import type { Pools } from './pools.js';
-import { forwardOnce, pipelineDeps, runOutbound } from './request-pipeline.js';
+import type { Registry } from './registry.js';
+import { forwardOnce, type PipelineDeps, pipelineDeps, runOutbound } from './request-pipeline.js';
 import { type Balancers, resolveTarget } from './route-target.js';
 import { forwardUpgrade } from './upgrade.js';
 
@@ -51,14 +52,21 @@ export function createOutboundHttp(
 ): OutboundHandler {
   const metrics = policyMetrics(ctx.metrics);
   const poolFor = pools.http1.bind(pools);
+  // The pipeline's dependencies change only with the config: made once per registry.
+  let deps: PipelineDeps | undefined;
   const serve = (dst: Destination, head: RequestHead, t: H1Transport) => {
     const registry = ctx.registry();
     if (!registry) return t.answer(503, {}, undefined);
     const upstream = registry.service(dst.address, dst.port);
     if (upstream) {
-      const deps = pipelineDeps(registry, balancers, metrics, random);
+      if (deps?.registry !== registry) deps = pipelineDeps(registry, balancers, metrics, random);
+      let view: RequestView | undefined;
       const request = {
-        view: { method: head.method, ...splitTarget(head.target), headers: headerView(head.headers) },
+        // Only route matching and hash keys read the view: built when first asked for.
+        get view(): RequestView {
+          view ??= { method: head.method, ...splitTarget(head.target), headers: headerView(head.headers) };
+          return view;
+        },
         upstream,
         servicePort: dst.port,
         callerIdentity: ctx.tls()?.identity.spiffeId,
@@ -80,16 +88,22 @@ export function createOutboundHttp(
   };
   return (_ctx, s) => {
     const dst = s.dst;
-    const labelsOf = (): BaseLabels => {
+    // The connection's labels, per config (the source workload comes from it).
+    let labels: DestinationLabels | undefined;
+    let labelsRegistry: Registry | undefined;
+    const labelsOf = (): DestinationLabels => {
       const registry = ctx.registry();
-      return {
+      if (labels && registry === labelsRegistry) return labels;
+      labelsRegistry = registry;
+      labels = new DestinationLabels({
         direction: 'outbound',
         source_workload: registry?.workloadOf(ctx.pod.ip)?.workload ?? ctx.pod.name,
         source_namespace: ctx.pod.namespace,
         destination_service: 'unknown',
         destination_workload: 'unknown',
         tls: 'none',
-      };
+      });
+      return labels;
     };
     const served = serveH1(
       s.socket,

@@ -66,11 +66,23 @@ export function joinTrace(
  * speaks either (or forwards only one) keeps the trace whole.
  */
 export function traceHeaders(span: SpanContext): Record<string, string> {
-  return {
-    traceparent: `00-${span.traceId}-${span.spanId}-${span.sampled ? '01' : '00'}`,
-    'x-b3-traceid': span.traceId,
-    'x-b3-spanid': span.spanId,
-    ...(span.parentSpanId ? { 'x-b3-parentspanid': span.parentSpanId } : {}),
-    'x-b3-sampled': span.sampled ? '1' : '0',
-  };
+  const fields: string[] = [];
+  pushTraceFields(fields, span);
+  const out: Record<string, string> = {};
+  for (let i = 0; i < fields.length; i += 2) out[fields[i] as string] = fields[i + 1] as string;
+  return out;
+}
+
+/** The same headers appended to a raw field list (name, value, ...), with no object in between. */
+export function pushTraceFields(fields: string[], span: SpanContext): void {
+  fields.push(
+    'traceparent',
+    `00-${span.traceId}-${span.spanId}-${span.sampled ? '01' : '00'}`,
+    'x-b3-traceid',
+    span.traceId,
+    'x-b3-spanid',
+    span.spanId,
+  );
+  if (span.parentSpanId) fields.push('x-b3-parentspanid', span.parentSpanId);
+  fields.push('x-b3-sampled', span.sampled ? '1' : '0');
 }

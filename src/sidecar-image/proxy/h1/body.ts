@@ -12,11 +12,17 @@ export type Framing =
 
 export type FramingResult = Framing | { kind: 'error'; status: 400 | 501; reason: string };
 
+const digits = /^\d{1,15}$/;
+
 /** Content-Length: one value (repeats of the same value are folded), digits only. */
 function contentLength(headers: readonly string[]): number | undefined | 'invalid' {
-  const values = fieldValues(headers, 'content-length').flatMap((v) => v.split(',').map((s) => s.trim()));
-  if (values.length === 0) return undefined;
-  if (!values.every((v) => /^\d{1,15}$/.test(v) && v === values[0])) return 'invalid';
+  const fields = fieldValues(headers, 'content-length');
+  if (fields.length === 0) return undefined;
+  const values =
+    fields.length === 1 && !fields[0]?.includes(',')
+      ? fields
+      : fields.flatMap((v) => v.split(',').map((s) => s.trim()));
+  if (!values.every((v) => digits.test(v) && v === values[0])) return 'invalid';
   return Number(values[0]);
 }
 

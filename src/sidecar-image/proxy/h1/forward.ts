@@ -121,6 +121,12 @@ const statusText: Record<number, string> = {
 const safe = new Set(['GET', 'HEAD', 'OPTIONS']);
 const empty = Buffer.alloc(0);
 
+function unrefTimer(fn: () => void, ms: number): NodeJS.Timeout {
+  const t = setTimeout(fn, ms);
+  t.unref();
+  return t;
+}
+
 /**
  * Serves HTTP/1.1 on one client connection, forwarding each request to an upstream connection
  * and the response back. Bodies are moved as the bytes that arrived (no parse into a stream of
@@ -144,7 +150,11 @@ export interface H1Served {
 class H1Connection {
   #buf: Buffer = empty;
   #phase: 'head' | 'busy' | 'closed' = 'head';
-  #timer: NodeJS.Timeout | undefined;
+  // One timer per kind, made on first use and restarted with refresh() (not a new timer per
+  // request); a timer that fires for a period already over does nothing.
+  #keepAliveTimer: NodeJS.Timeout | undefined;
+  #headTimer: NodeJS.Timeout | undefined;
+  #exchangeTimer: NodeJS.Timeout | undefined;
   #timerKind: 'idle' | 'head' | undefined;
   #exchange: Exchange | undefined;
   #ended = false;
@@ -187,15 +197,31 @@ class H1Connection {
   #arm(): void {
     const kind = this.#phase !== 'head' ? undefined : this.#buf.length === 0 ? 'idle' : 'head';
     if (kind === this.#timerKind) return;
-    clearTimeout(this.#timer);
     this.#timerKind = kind;
-    if (kind === 'idle') this.#timer = setTimeout(() => this.close(), this.limits.keepAliveTimeoutMs);
-    else if (kind === 'head')
-      this.#timer = setTimeout(
-        () => this.refuse(408, 'request head timed out'),
-        this.limits.headersTimeoutMs,
-      );
-    this.#timer?.unref();
+    if (kind === 'idle') {
+      this.#keepAliveTimer ??= unrefTimer(() => {
+        if (this.#timerKind === 'idle') this.close();
+      }, this.limits.keepAliveTimeoutMs);
+      this.#keepAliveTimer.refresh();
+    } else if (kind === 'head') {
+      this.#headTimer ??= unrefTimer(() => {
+        if (this.#timerKind === 'head') this.refuse(408, 'request head timed out');
+      }, this.limits.headersTimeoutMs);
+      this.#headTimer.refresh();
+    }
+  }
+
+  /** Bytes of the current exchange moved: its idle clock starts again. */
+  touch(): void {
+    this.#exchangeTimer ??= unrefTimer(() => this.#exchange?.idle(), this.limits.idleTimeoutMs);
+    this.#exchangeTimer.refresh();
+  }
+
+  #clearTimers(): void {
+    this.#timerKind = undefined;
+    clearTimeout(this.#keepAliveTimer);
+    clearTimeout(this.#headTimer);
+    clearTimeout(this.#exchangeTimer);
   }
 
   #tryHead(): void {
@@ -288,7 +314,7 @@ class H1Connection {
     if (this.#phase === 'closed') return;
     this.#phase = 'closed';
     this.#exchange = undefined;
-    clearTimeout(this.#timer);
+    this.#clearTimers();
     this.client.end();
     // A client that never reads its answer must not hold the socket forever.
     setTimeout(() => this.client.destroy(), 5_000).unref();
@@ -297,7 +323,7 @@ class H1Connection {
   /** Hands the socket over (upgrades): only this engine's own listeners come off. */
   #detach(): void {
     this.#phase = 'closed';
-    clearTimeout(this.#timer);
+    this.#clearTimers();
     const c = this.client;
     c.off('data', this.#on.data)
       .off('end', this.#on.end)
@@ -314,7 +340,7 @@ class H1Connection {
   }
 
   #onClose(): void {
-    clearTimeout(this.#timer);
+    this.#clearTimers();
     this.#exchange?.clientGone();
     this.#exchange = undefined;
     this.#phase = 'closed';
@@ -561,7 +587,6 @@ class Exchange {
   #complete(): void {
     if (this.#finished || !this.#res) return;
     this.#finished = true;
-    clearTimeout(this.#idleTimer);
     const res = this.#res.head;
     const reusable = !this.requestOpen && !this.#extra && keepsAlive(res) && this.#res.reader.done;
     this.#detachUp(reusable && this.#res.head.minor === 1);
@@ -600,19 +625,16 @@ class Exchange {
     this.#fail(flag, 502);
   }
 
-  #idleTimer: NodeJS.Timeout | undefined;
-
   /** Bytes moved: the idle clock starts again. */
   #touch(): void {
     // A taken exchange's timeouts are the taker's (route and per-try timeouts).
     if (this.#finished || this.#taken) return;
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = setTimeout(() => this.#idle(), this.conn.limits.idleTimeoutMs);
-    this.#idleTimer.unref();
+    this.conn.touch();
   }
 
-  #idle(): void {
-    if (this.#finished) return;
+  /** No bytes moved for the idle timeout. */
+  idle(): void {
+    if (this.#finished || this.#taken) return;
     if (this.requestOpen && !this.#headSent) {
       this.conn.handlers.onClientError?.(408, 'request body timed out');
       this.#fail('SI', 408);
@@ -636,7 +658,6 @@ class Exchange {
     }
     if (this.#finished) return;
     this.#finished = true;
-    clearTimeout(this.#idleTimer);
     this.conn.respond(err.status, err.flag, fields, true, body);
     this.#report(err.status, err.flag);
     this.conn.next(true);
@@ -650,7 +671,6 @@ class Exchange {
     }
     if (this.#finished) return;
     this.#finished = true;
-    clearTimeout(this.#idleTimer);
     this.#detachUp(false);
     if (this.#headSent) {
       this.conn.client.destroy();
@@ -675,7 +695,6 @@ class Exchange {
       for (const cb of taken.gone.splice(0)) cb();
       return;
     }
-    clearTimeout(this.#idleTimer);
     this.#detachUp(false);
     this.conn.client.destroy();
     this.#report(this.#headSent ? (this.#res?.head.status ?? 0) : 0, 'DC');

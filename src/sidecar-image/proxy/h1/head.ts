@@ -34,15 +34,27 @@ export type HeadResult<T> =
   | { kind: 'error'; status: 400 | 431; reason: string }
   | { kind: 'head'; head: T /** Bytes of `buf` the head took, blank line included. */; length: number };
 
-const token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Visible ASCII only: no spaces, controls or raw bytes above 0x7e in a request target.
-const target = /^[\x21-\x7e]+$/;
-// Field values: HTAB, SP, visible ASCII and obs-text; never CR, LF, NUL or other controls.
-const fieldValue = /^[\t\x20-\x7e\x80-\xff]*$/;
-const version = /^HTTP\/1\.([01])$/;
-
 const CR = 13;
 const LF = 10;
+const SP = 32;
+const HTAB = 9;
+const COLON = 58;
+
+// tchar (RFC 9110 §5.6.2) by byte.
+const tchar = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~") tchar[c.charCodeAt(0)] = 1;
+for (let c = 48; c <= 57; c++) tchar[c] = 1;
+for (let c = 65; c <= 90; c++) tchar[c] = 1;
+for (let c = 97; c <= 122; c++) tchar[c] = 1;
+
+/** A field value byte: HTAB, SP, visible ASCII or obs-text; never CR, LF, NUL or other controls. */
+const valueByte = (c: number) => c === HTAB || (c >= SP && c !== 0x7f);
+
+function isToken(buf: Buffer, from: number, to: number): boolean {
+  if (from >= to) return false;
+  for (let i = from; i < to; i++) if (tchar[buf[i] as number] !== 1) return false;
+  return true;
+}
 
 /** Index just past the blank line that ends the head, or -1; bare LFs are reported as -2. */
 function endOfHead(buf: Buffer, from: number): number {
@@ -55,11 +67,17 @@ function endOfHead(buf: Buffer, from: number): number {
   return end === -1 ? -1 : end + 4;
 }
 
-function parse<T>(
+type StartLine<T> = (buf: Buffer, from: number, to: number) => T | string;
+
+/**
+ * Byte-level: the fields are checked and sliced straight from the buffer, so a head costs two
+ * strings per field and no intermediate lines, arrays or regular expressions (it runs twice per
+ * request in each proxy).
+ */
+function parse<T extends { headers: string[] }>(
   buf: Buffer,
   limits: HeadLimits,
-  startLine: (line: string) => T | string,
-  withHeaders: (start: T, headers: string[]) => T,
+  startLine: StartLine<T>,
 ): HeadResult<T> {
   // A server ignores empty lines before a request line (RFC 9112 §2.2); a client, before a status line.
   let from = 0;
@@ -72,24 +90,61 @@ function parse<T>(
       : { kind: 'incomplete' };
   }
   if (end - from > limits.maxHeadBytes) return { kind: 'error', status: 431, reason: 'head too large' };
-  const lines = buf.toString('latin1', from, end - 4).split('\r\n');
-  const start = startLine(lines[0] ?? '');
+  // Every LF in the head follows a CR (endOfHead checked), so lines end at each LF - 1.
+  const last = end - 4;
+  let eol = buf.indexOf(LF, from) - 1;
+  if (eol < 0 || eol > last) eol = last;
+  const start = startLine(buf, from, eol);
   if (typeof start === 'string') return { kind: 'error', status: 400, reason: start };
-  if (lines.length - 1 > limits.maxHeaders)
-    return { kind: 'error', status: 431, reason: 'too many header fields' };
-  const headers: string[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] ?? '';
-    const colon = line.indexOf(':');
-    if (colon <= 0) return { kind: 'error', status: 400, reason: 'header field without a name' };
-    const name = line.slice(0, colon);
+  let lines = 0;
+  for (let i = buf.indexOf(LF, eol + 2); i !== -1 && i < end - 2; i = buf.indexOf(LF, i + 1)) lines++;
+  if (lines > limits.maxHeaders) return { kind: 'error', status: 431, reason: 'too many header fields' };
+  const headers = start.headers;
+  for (let pos = eol + 2; pos < last; ) {
+    let lineEnd = buf.indexOf(LF, pos) - 1;
+    if (lineEnd > last || lineEnd < 0) lineEnd = last;
+    const colon = buf.indexOf(COLON, pos);
+    if (colon <= pos || colon >= lineEnd)
+      return { kind: 'error', status: 400, reason: 'header field without a name' };
     // Also refuses obs-fold (a line starting with whitespace) and whitespace before the colon.
-    if (!token.test(name)) return { kind: 'error', status: 400, reason: `invalid header field name` };
-    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
-    if (!fieldValue.test(value)) return { kind: 'error', status: 400, reason: `invalid value for ${name}` };
-    headers.push(name, value);
+    if (!isToken(buf, pos, colon)) return { kind: 'error', status: 400, reason: 'invalid header field name' };
+    let v = colon + 1;
+    let ve = lineEnd;
+    while (v < ve && (buf[v] === SP || buf[v] === HTAB)) v++;
+    while (ve > v && (buf[ve - 1] === SP || buf[ve - 1] === HTAB)) ve--;
+    const name = buf.toString('latin1', pos, colon);
+    for (let i = v; i < ve; i++) {
+      if (!valueByte(buf[i] as number))
+        return { kind: 'error', status: 400, reason: `invalid value for ${name}` };
+    }
+    headers.push(name, buf.toString('latin1', v, ve));
+    pos = lineEnd + 2;
   }
-  return { kind: 'head', head: withHeaders(start, headers), length: end };
+  return { kind: 'head', head: start, length: end };
+}
+
+const H = 72;
+const T = 84;
+const P = 80;
+const SLASH = 47;
+const ONE = 49;
+const ZERO = 48;
+const DOT = 46;
+
+/** The minor version of `HTTP/1.x` at buf[at..at+8), or -1. */
+function httpVersion(buf: Buffer, at: number): 0 | 1 | -1 {
+  if (
+    buf[at] !== H ||
+    buf[at + 1] !== T ||
+    buf[at + 2] !== T ||
+    buf[at + 3] !== P ||
+    buf[at + 4] !== SLASH ||
+    buf[at + 5] !== ONE ||
+    buf[at + 6] !== DOT
+  )
+    return -1;
+  const minor = buf[at + 7];
+  return minor === ONE ? 1 : minor === ZERO ? 0 : -1;
 }
 
 /** A request head from the bytes a client has sent so far. */
@@ -97,19 +152,26 @@ export function parseRequestHead(
   buf: Buffer,
   limits: HeadLimits = defaultHeadLimits,
 ): HeadResult<RequestHead> {
-  return parse<RequestHead>(
-    buf,
-    limits,
-    (line) => {
-      const parts = line.split(' ');
-      if (parts.length !== 3) return 'malformed request line';
-      const [method = '', tgt = '', ver = ''] = parts;
-      const v = version.exec(ver);
-      if (!token.test(method) || !target.test(tgt) || !v) return 'malformed request line';
-      return { method, target: tgt, minor: v[1] === '1' ? 1 : 0, headers: [] };
-    },
-    (start, headers) => ({ ...start, headers }),
-  );
+  return parse<RequestHead>(buf, limits, (b, from, to) => {
+    const sp1 = b.indexOf(SP, from);
+    const sp2 = sp1 === -1 ? -1 : b.indexOf(SP, sp1 + 1);
+    // Exactly three parts: method SP target SP HTTP/1.x, nothing after.
+    if (sp1 === -1 || sp2 === -1 || sp2 + 9 !== to || !isToken(b, from, sp1) || sp2 === sp1 + 1)
+      return 'malformed request line';
+    // Visible ASCII only: no spaces, controls or raw bytes above 0x7e in a request target.
+    for (let i = sp1 + 1; i < sp2; i++) {
+      const c = b[i] as number;
+      if (c < 0x21 || c > 0x7e) return 'malformed request line';
+    }
+    const minor = httpVersion(b, sp2 + 1);
+    if (minor === -1) return 'malformed request line';
+    return {
+      method: b.toString('latin1', from, sp1),
+      target: b.toString('latin1', sp1 + 1, sp2),
+      minor,
+      headers: [],
+    };
+  });
 }
 
 /** A response head from the bytes an upstream has sent so far. */
@@ -117,34 +179,75 @@ export function parseResponseHead(
   buf: Buffer,
   limits: HeadLimits = defaultHeadLimits,
 ): HeadResult<ResponseHead> {
-  return parse<ResponseHead>(
-    buf,
-    limits,
-    (line) => {
-      const m = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/.exec(line);
-      if (!m) return 'malformed status line';
-      return { minor: m[1] === '1' ? 1 : 0, status: Number(m[2]), reason: m[3] ?? '', headers: [] };
-    },
-    (start, headers) => ({ ...start, headers }),
-  );
+  return parse<ResponseHead>(buf, limits, (b, from, to) => {
+    // HTTP/1.x SP 3DIGIT [SP reason], the status 100-999.
+    const minor = httpVersion(b, from);
+    const d0 = (b[from + 9] as number) - ZERO;
+    const d1 = (b[from + 10] as number) - ZERO;
+    const d2 = (b[from + 11] as number) - ZERO;
+    if (
+      minor === -1 ||
+      to < from + 12 ||
+      b[from + 8] !== SP ||
+      !(d0 >= 1 && d0 <= 9 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9) ||
+      (to > from + 12 && b[from + 12] !== SP)
+    )
+      return 'malformed status line';
+    for (let i = from + 13; i < to; i++) {
+      if (!valueByte(b[i] as number)) return 'malformed status line';
+    }
+    return {
+      minor,
+      status: d0 * 100 + d1 * 10 + d2,
+      reason: to > from + 13 ? b.toString('latin1', from + 13, to) : '',
+      headers: [],
+    };
+  });
 }
+
+/** Whether a raw field name is `lower` (already lower case), without allocating. */
+export function isField(name: string, lower: string): boolean {
+  if (name.length !== lower.length) return false;
+  if (name === lower) return true;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 65 && c <= 90 ? c + 32 : c) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+const none: readonly string[] = Object.freeze([]);
 
 /** Every value of a field (names compare case-insensitively), in order. */
 export function fieldValues(headers: readonly string[], name: string): string[] {
-  const out: string[] = [];
+  let out: string[] | undefined;
   for (let i = 0; i < headers.length; i += 2) {
-    if ((headers[i] ?? '').toLowerCase() === name) out.push(headers[i + 1] ?? '');
+    if (isField(headers[i] ?? '', name)) (out ??= []).push(headers[i + 1] ?? '');
   }
-  return out;
+  return out ?? (none as string[]);
+}
+
+/** The first value of a field, or undefined. */
+export function fieldValue(headers: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < headers.length; i += 2) if (isField(headers[i] ?? '', name)) return headers[i + 1];
+  return undefined;
 }
 
 /** The comma-separated tokens of a list field (Connection, Transfer-Encoding), lower-cased. */
 export function listTokens(headers: readonly string[], name: string): string[] {
-  return fieldValues(headers, name)
-    .flatMap((v) => v.split(','))
-    .map((t) => t.trim().toLowerCase())
-    .filter(Boolean);
+  const values = fieldValues(headers, name);
+  if (values.length === 0) return none as string[];
+  const out: string[] = [];
+  for (const v of values) {
+    for (const t of v.split(',')) {
+      const token = t.trim().toLowerCase();
+      if (token) out.push(token);
+    }
+  }
+  return out;
 }
+
+const noFields: ReadonlySet<string> = new Set();
 
 /** Fields describing one hop's connection (RFC 9110 §7.6.1), never forwarded. */
 const hopByHop = new Set([
@@ -162,15 +265,16 @@ const hopByHop = new Set([
  * `drop`. Transfer-Encoding and Content-Length stay: the body bytes are passed on with the
  * framing they arrived in, so the next hop must be told the same framing.
  */
-export function endToEndFields(headers: readonly string[], drop: ReadonlySet<string> = new Set()): string[] {
-  const named = new Set(listTokens(headers, 'connection'));
+export function endToEndFields(headers: readonly string[], drop: ReadonlySet<string> = noFields): string[] {
+  const connection = listTokens(headers, 'connection');
   const out: string[] = [];
   for (let i = 0; i < headers.length; i += 2) {
-    const lower = (headers[i] ?? '').toLowerCase();
+    const name = headers[i] ?? '';
+    const lower = name.toLowerCase();
     // The framing fields stay even when Connection names them: dropping one would desync the next hop.
     const framing = lower === 'content-length' || lower === 'transfer-encoding';
-    if (!framing && (hopByHop.has(lower) || named.has(lower) || drop.has(lower))) continue;
-    out.push(headers[i] ?? '', headers[i + 1] ?? '');
+    if (!framing && (hopByHop.has(lower) || connection.includes(lower) || drop.has(lower))) continue;
+    out.push(name, headers[i + 1] ?? '');
   }
   return out;
 }

@@ -2,9 +2,49 @@ import type { Duplex } from 'node:stream';
 
 /** An upstream connection lent to one exchange at a time. */
 export interface H1Upstream {
-  socket: Duplex;
+  readonly socket: Duplex;
   /** True when it served an exchange before: a reset before any answer may be a keep-alive race. */
-  reused: boolean;
+  readonly reused: boolean;
+  /** Exchanges started on it so far; the lender counts them (maxRequestsPerConnection). */
+  served: number;
+}
+
+/**
+ * One pooled connection, the same object for its whole life: its idle listeners and idle timer
+ * are made once and act only while it is idle (not added, removed and remade per request).
+ */
+class Pooled implements H1Upstream {
+  reused = false;
+  served = 0;
+  idle = false;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly socket: Duplex,
+    private readonly dropped: (c: Pooled) => void,
+  ) {}
+
+  /** Back in the pool: dropped when it closes, errors, sends bytes or idles out. */
+  rest(idleMs: number): void {
+    this.idle = true;
+    if (this.#timer) {
+      this.#timer.refresh();
+      return;
+    }
+    const drop = () => {
+      if (this.idle) this.drop();
+    };
+    this.#timer = setTimeout(drop, idleMs);
+    this.#timer.unref();
+    this.socket.on('data', drop).on('end', drop).on('close', drop).on('error', drop);
+  }
+
+  drop(): void {
+    this.idle = false;
+    clearTimeout(this.#timer);
+    this.dropped(this);
+    this.socket.destroy();
+  }
 }
 
 /**
@@ -64,7 +104,11 @@ interface Waiter {
  * connection is usable. Idle connections that close, error or send unsolicited bytes are dropped.
  */
 export class UpstreamPool {
-  readonly #idle: { socket: Duplex; timer: NodeJS.Timeout; drop: () => void }[] = [];
+  readonly #idle: Pooled[] = [];
+  readonly #dropped = (c: Pooled) => {
+    const i = this.#idle.indexOf(c);
+    if (i >= 0) this.#idle.splice(i, 1);
+  };
   readonly #waiters: Waiter[] = [];
   readonly #limits: PoolLimits;
   #active = 0;
@@ -87,16 +131,12 @@ export class UpstreamPool {
   }
 
   acquire(): Promise<H1Upstream> {
-    const entry = this.#idle.pop();
-    if (entry) {
-      clearTimeout(entry.timer);
-      entry.socket
-        .off('data', entry.drop)
-        .off('end', entry.drop)
-        .off('close', entry.drop)
-        .off('error', entry.drop);
+    const c = this.#idle.pop();
+    if (c) {
+      c.idle = false;
+      c.reused = true;
       this.#active++;
-      return Promise.resolve({ socket: entry.socket, reused: true });
+      return Promise.resolve(c);
     }
     if (this.#active < this.#limits.maxActive) return this.#openOne();
     return new Promise((resolve, reject) => {
@@ -114,14 +154,16 @@ export class UpstreamPool {
 
   release(up: H1Upstream, reusable: boolean): void {
     this.#active--;
-    const s = up.socket;
+    const c = up as Pooled;
+    const s = c.socket;
     const usable = reusable && !this.#closed && !s.destroyed && s.writable;
     const waiter = usable ? this.#waiters.shift() : undefined;
     if (waiter) {
       // Straight to the next request waiting: it never sits idle.
       clearTimeout(waiter.timer);
       this.#active++;
-      waiter.resolve({ socket: s, reused: true });
+      c.reused = true;
+      waiter.resolve(c);
       return;
     }
     if (!usable || this.#idle.length >= this.#limits.maxIdle) {
@@ -129,27 +171,13 @@ export class UpstreamPool {
       this.#wake();
       return;
     }
-    const entry = {
-      socket: s,
-      timer: setTimeout(() => entry.drop(), this.#limits.idleMs),
-      drop: () => {
-        clearTimeout(entry.timer);
-        const i = this.#idle.indexOf(entry);
-        if (i >= 0) this.#idle.splice(i, 1);
-        s.destroy();
-      },
-    };
-    entry.timer.unref();
-    s.on('data', entry.drop).on('end', entry.drop).on('close', entry.drop).on('error', entry.drop);
-    this.#idle.push(entry);
+    c.rest(this.#limits.idleMs);
+    this.#idle.push(c);
   }
 
   destroy(): void {
     this.#closed = true;
-    for (const e of this.#idle.splice(0)) {
-      clearTimeout(e.timer);
-      e.socket.destroy();
-    }
+    for (const c of this.#idle.splice(0)) c.drop();
     for (const w of this.#waiters.splice(0)) {
       clearTimeout(w.timer);
       w.reject(new AcquireError('pool closed', 503, 'UO'));
@@ -159,7 +187,7 @@ export class UpstreamPool {
   async #openOne(): Promise<H1Upstream> {
     this.#active++;
     try {
-      return { socket: await this.open(), reused: false };
+      return new Pooled(await this.open(), this.#dropped);
     } catch (err) {
       this.#active--;
       this.#wake();
