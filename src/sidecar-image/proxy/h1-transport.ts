@@ -108,6 +108,7 @@ export class H1Transport implements Transport {
   readonly flags: ResponseFlag[] = [];
   readonly #span: SpanContext;
   readonly #fields: string[];
+  #plainHead: Buffer | undefined;
   #labels: ExchangeLabels;
   #upstream = '-';
   /** Body bytes kept for the next try (all of them while replayable). */
@@ -191,7 +192,11 @@ export class H1Transport implements Transport {
       to.identity ? 'mtls' : 'none',
     );
     this.#upstream = `${to.host}:${to.port}`;
-    const head = requestHeadBytes(this.x.head, edited([...this.#fields], edit));
+    // Tries without header edits send the same head: serialised once per request.
+    const head =
+      edit && !edit.empty
+        ? requestHeadBytes(this.x.head, edited(this.#fields, edit))
+        : (this.#plainHead ??= requestHeadBytes(this.x.head, this.#fields));
     const pool = this.o.poolFor(to.identity, to.host, to.port);
     const answer = (status: number) => this.answer(status, {}, undefined);
     return new Promise((resolve) => {

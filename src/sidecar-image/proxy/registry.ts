@@ -7,7 +7,12 @@ export interface Upstream {
   service: Service;
   portName: string;
   protocol: PortProtocol | undefined;
-  endpoints: Array<{ endpoint: Endpoint; port: number }>;
+  /** `ip:port` of each endpoint is its balancer key, made here once rather than per request. */
+  endpoints: Array<{ endpoint: Endpoint; port: number; address: string }>;
+  /** `namespace/name:portName`: the balancer of this service port. */
+  balancerKey: string;
+  /** `name.namespace`, the destination_service label. */
+  label: string;
 }
 
 export interface PodTarget {
@@ -55,9 +60,18 @@ export class Registry {
       for (const sp of service.ports) {
         const endpoints = service.endpoints.flatMap((endpoint) => {
           const port = endpoint.ports[sp.name];
-          return endpoint.ready && port !== undefined ? [{ endpoint, port }] : [];
+          return endpoint.ready && port !== undefined
+            ? [{ endpoint, port, address: key(endpoint.ip, port) }]
+            : [];
         });
-        const upstream = { service, portName: sp.name, protocol: sp.protocol, endpoints };
+        const upstream = {
+          service,
+          portName: sp.name,
+          protocol: sp.protocol,
+          endpoints,
+          balancerKey: `${service.namespace}/${service.name}:${sp.name}`,
+          label: `${service.name}.${service.namespace}`,
+        };
         for (const ip of service.clusterIps) this.#byClusterIp.set(key(ip, sp.port), upstream);
         this.#byName.set(key(`${service.namespace}/${service.name}`, sp.port), upstream);
         for (const { endpoint, port } of endpoints) {

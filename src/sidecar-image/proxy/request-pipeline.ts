@@ -125,16 +125,24 @@ export function pipelineDeps(
 
 type Ep = Upstream['endpoints'][number];
 const ipOf = (e: Ep) => e.endpoint.ip;
-const addressOf = (e: Ep) => `${e.endpoint.ip}:${e.port}`;
+const addressOf = (e: Ep) => e.address;
 
-function targetOf(e: Ep, service: Upstream['service']): TryTarget {
-  return {
-    host: e.endpoint.ip,
-    port: e.port,
-    identity: e.endpoint.identity,
-    destinationService: `${service.name}.${service.namespace}`,
-    destinationWorkload: e.endpoint.workload ?? 'unknown',
-  };
+// Endpoint entries live as long as their config, so each one's target is made once.
+const targets = new WeakMap<Ep, TryTarget>();
+
+function targetOf(e: Ep, upstream: Upstream): TryTarget {
+  let t = targets.get(e);
+  if (!t) {
+    t = {
+      host: e.endpoint.ip,
+      port: e.port,
+      identity: e.endpoint.identity,
+      destinationService: upstream.label,
+      destinationWorkload: e.endpoint.workload ?? 'unknown',
+    };
+    targets.set(e, t);
+  }
+  return t;
 }
 
 /** The endpoints a destination may use: ready ones of the service port, in the subset, not ejected. */
@@ -162,7 +170,7 @@ const stoppedReason: Partial<Record<RetryDecision, string>> = {
 export async function runOutbound(deps: PipelineDeps, req: OutboundRequest, t: Transport): Promise<void> {
   const { set, metrics: m } = deps;
   const svc = req.upstream.service;
-  const svcLabel = `${svc.name}.${svc.namespace}`;
+  const svcLabel = req.upstream.label;
   const started = deps.now();
 
   const route = set.route(svc.namespace, svc.name, req.servicePort);
@@ -205,7 +213,7 @@ export async function runOutbound(deps: PipelineDeps, req: OutboundRequest, t: T
     ? set.destination(picked.namespace, picked.service, picked.subset)
     : set.destination(svc.namespace, svc.name);
   if (!upstream || !dest) return refuse(t, 503, responseFlags.noRoute, resHeaders);
-  const destLabel = `${upstream.service.name}.${upstream.service.namespace}`;
+  const destLabel = upstream.label;
 
   // A per-identity destination limit is the server's: the inbound side applies it per caller.
   const destLimit =
@@ -224,9 +232,7 @@ export async function runOutbound(deps: PipelineDeps, req: OutboundRequest, t: T
   const retry = rule?.retry ?? set.defaultRetry;
   const timeoutMs = rule?.rule.timeoutMs;
   const deadline = timeoutMs !== undefined && timeoutMs > 0 ? started + timeoutMs : Number.POSITIVE_INFINITY;
-  const balancer = deps.balancers.for(
-    `${upstream.service.namespace}/${upstream.service.name}:${upstream.portName}`,
-  );
+  const balancer = deps.balancers.for(upstream.balancerKey);
   const lb = dest.policy.loadBalancer;
   const hashKey =
     lb.algorithm === 'CONSISTENT_HASH'
@@ -267,7 +273,7 @@ export async function runOutbound(deps: PipelineDeps, req: OutboundRequest, t: T
         : Number.POSITIVE_INFINITY;
     const limit = Math.min(perTry, left);
     const out = await t.tryOnce(
-      targetOf(ep, upstream.service),
+      targetOf(ep, upstream),
       rule?.requestHeaders,
       Number.isFinite(limit) ? Math.max(1, Math.floor(limit)) : undefined,
       done,
@@ -332,13 +338,13 @@ function mirror(deps: PipelineDeps, rule: RuleRuntime, req: OutboundRequest, t: 
   const upstream = deps.registry.serviceByName(mr.namespace, mr.service, mr.port ?? req.servicePort);
   const dest = deps.set.destination(mr.namespace, mr.service, mr.subset);
   const endpoints = upstream && dest ? usable(dest, upstream, []) : [];
-  const balancer = upstream && deps.balancers.for(`${mr.namespace}/${mr.service}:${upstream.portName}`);
+  const balancer = upstream && deps.balancers.for(upstream.balancerKey);
   const choice = balancer?.pick(endpoints, addressOf, dest?.policy.loadBalancer.algorithm ?? 'LEAST_REQUEST');
   if (!upstream || !choice) {
     deps.metrics.mirrors.inc({ destination_service: label, result: 'skipped' });
     return;
   }
-  const sent = t.mirror(targetOf(choice.target, upstream.service), choice.release);
+  const sent = t.mirror(targetOf(choice.target, upstream), choice.release);
   if (!sent) choice.release();
   deps.metrics.mirrors.inc({ destination_service: label, result: sent ? 'sent' : 'skipped' });
 }

@@ -3,7 +3,7 @@ import type { Balancer, LbPolicy } from './balancer.js';
 import type { PodInfo } from './context.js';
 import type { Destination } from './original-dst.js';
 import type { DestinationRuntime } from './policy/policy-set.js';
-import type { Registry } from './registry.js';
+import type { Registry, Upstream } from './registry.js';
 
 /** Where an outbound connection or request goes, and how. */
 export interface Target {
@@ -37,6 +37,7 @@ export class Balancers {
 }
 
 const noop = () => {};
+const addressOf = (e: Upstream['endpoints'][number]) => e.address;
 
 /**
  * Decides where a captured outbound connection goes: a ClusterIP picks an
@@ -55,7 +56,7 @@ export function resolveTarget(
   const upstream = registry.service(dst.address, dst.port);
   if (upstream) {
     const svc = upstream.service;
-    const balancer = balancers.for(`${svc.namespace}/${svc.name}:${upstream.portName}`);
+    const balancer = balancers.for(upstream.balancerKey);
     const destination = registry.policies.destination(svc.namespace, svc.name);
     // Ejected endpoints are left out, as for HTTP (outlier detection by connect failures).
     const endpoints = destination?.outlier
@@ -64,7 +65,7 @@ export function resolveTarget(
     // The DestinationPolicy's balancer, else the Service's own (PolicySet falls back to it).
     const policy: LbPolicy =
       destination?.policy.loadBalancer.algorithm ?? svc.loadBalancer ?? 'LEAST_REQUEST';
-    const picked = balancer.pick(endpoints, (e) => `${e.endpoint.ip}:${e.port}`, policy);
+    const picked = balancer.pick(endpoints, addressOf, policy);
     if (!picked) return { kind: 'refuse', reason: 'no_healthy_upstream' };
     const { endpoint, port } = picked.target;
     return {
@@ -74,7 +75,7 @@ export function resolveTarget(
         port,
         identity: endpoint.identity,
         protocol: upstream.protocol,
-        destinationService: `${svc.name}.${svc.namespace}`,
+        destinationService: upstream.label,
         destinationWorkload: endpoint.workload ?? 'unknown',
         release: picked.release,
         destination,

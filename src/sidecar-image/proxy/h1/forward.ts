@@ -347,6 +347,14 @@ class H1Connection {
   }
 }
 
+interface UpstreamListeners {
+  data: (c: Buffer) => void;
+  end: () => void;
+  error: () => void;
+  close: () => void;
+  drain: () => void;
+}
+
 /** A taken exchange's body listeners (bytes read before they register wait in `early`). */
 interface TakenState {
   early: Buffer[];
@@ -368,16 +376,8 @@ class Exchange {
   #headSent = false;
   requestOpen: boolean;
   readonly #started = performance.now();
-  readonly #onUp = {
-    data: (c: Buffer) => this.#upData(c),
-    end: () => this.#upEnd(),
-    error: () => this.#upFailed('UC'),
-    close: () => this.#upFailed('UC'),
-    drain: () => {
-      this.#upWaiting = false;
-      this.conn.client.resume();
-    },
-  };
+  /** Upstream listeners, made when an upstream connection is attached (never for a taken exchange). */
+  #onUp: UpstreamListeners | undefined;
 
   constructor(
     readonly conn: H1Connection,
@@ -386,10 +386,7 @@ class Exchange {
     first: Buffer,
   ) {
     this.requestOpen = !body.done;
-    // The head's bytes and whatever body came with it are held until the upstream is there.
-    this.#pending.push(
-      requestHeadBytes(head, conn.handlers.requestFields?.(head) ?? endToEndFields(head.headers)),
-    );
+    // Whatever body came with the head is held until the upstream (or a taker) is there.
     const rest = this.requestBody(first);
     conn.keep(rest);
   }
@@ -399,14 +396,18 @@ class Exchange {
     this.conn.client.pause();
     const take = this.conn.handlers.take;
     if (take) {
-      // The body bytes read with the head (after the head's own bytes) are the taker's.
-      this.#taken = { early: this.#pending.slice(1), onChunk: undefined, onEnd: undefined, gone: [] };
+      // The body bytes read with the head are the taker's.
+      this.#taken = { early: this.#pending, onChunk: undefined, onEnd: undefined, gone: [] };
       if (take(this.#takenView())) {
         this.#pending = [];
         return;
       }
       this.#taken = undefined;
     }
+    const handlers = this.conn.handlers;
+    this.#pending.unshift(
+      requestHeadBytes(this.head, handlers.requestFields?.(this.head) ?? endToEndFields(this.head.headers)),
+    );
     this.#touch();
     this.conn.handlers.acquire(this.head).then(
       (up) => this.#attach(up),
@@ -452,7 +453,7 @@ class Exchange {
     if (this.#upWaiting || !this.#up) return;
     this.#upWaiting = true;
     this.conn.client.pause();
-    this.#up.socket.once('drain', this.#onUp.drain);
+    if (this.#onUp) this.#up.socket.once('drain', this.#onUp.drain);
   }
 
   #upWaiting = false;
@@ -465,10 +466,17 @@ class Exchange {
     }
     this.#up = up;
     const s = up.socket;
-    s.on('data', this.#onUp.data)
-      .on('end', this.#onUp.end)
-      .on('error', this.#onUp.error)
-      .on('close', this.#onUp.close);
+    const on = (this.#onUp ??= {
+      data: (c: Buffer) => this.#upData(c),
+      end: () => this.#upEnd(),
+      error: () => this.#upFailed('UC'),
+      close: () => this.#upFailed('UC'),
+      drain: () => {
+        this.#upWaiting = false;
+        this.conn.client.resume();
+      },
+    });
+    s.on('data', on.data).on('end', on.end).on('error', on.error).on('close', on.close);
     const pending = this.#pending;
     this.#pending = [];
     // One write for the head and the body so far: one TLS record and one syscall when it fits.
@@ -489,11 +497,13 @@ class Exchange {
     if (!up) return;
     this.#up = undefined;
     const s = up.socket;
-    s.off('data', this.#onUp.data)
-      .off('end', this.#onUp.end)
-      .off('error', this.#onUp.error)
-      .off('close', this.#onUp.close);
-    s.off('drain', this.#onUp.drain);
+    const on = this.#onUp;
+    if (on)
+      s.off('data', on.data)
+        .off('end', on.end)
+        .off('error', on.error)
+        .off('close', on.close)
+        .off('drain', on.drain);
     this.#upWaiting = false;
     s.resume();
     this.conn.handlers.release(up, reusable);
