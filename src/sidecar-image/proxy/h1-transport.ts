@@ -2,7 +2,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ProxyContext } from './context.js';
 import { BodyReader, type Framing, keepsAlive, responseFraming } from './h1/body.js';
-import type { H1Taken } from './h1/forward.js';
+import type { H1Taken, H1TakenListener } from './h1/forward.js';
 import {
   endToEndFields,
   fieldValues,
@@ -104,7 +104,7 @@ const failed = (
  * span and the access log line when the answer is complete. A stale pooled connection that closes
  * before answering a bodiless safe request is retried once on a fresh one inside the try.
  */
-export class H1Transport implements Transport {
+export class H1Transport implements Transport, H1TakenListener {
   readonly flags: ResponseFlag[] = [];
   readonly #span: SpanContext;
   readonly #fields: string[];
@@ -117,14 +117,14 @@ export class H1Transport implements Transport {
   #bodyDone = false;
   #replayable = true;
   /** The try whose connection receives the body bytes as they arrive. */
-  #sink: ((b: Buffer) => void) | undefined;
+  #sink: UpstreamCall | undefined;
   #gone = false;
   #finished = false;
   /** Status of the response head written to the client, 0 before. */
   #status = 0;
   #responseBytes = 0;
-  /** Cuts the try in flight (the client went away). */
-  #abort: (() => void) | undefined;
+  /** The try in flight, cut when the client goes away. */
+  #abort: Attempt | undefined;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -134,28 +134,28 @@ export class H1Transport implements Transport {
     this.#labels = o.labels.none;
     this.#span = joinHeadTrace(x.head, o.samplingPercent);
     this.#fields = withTraceFields(endToEndFields(x.head.headers, dropped), this.#span);
-    x.onGone(() => {
-      this.#gone = true;
-      this.#abort?.();
-      this.#finish();
-    });
-    x.body(
-      (b) => this.#onBody(b),
-      () => {
-        this.#bodyDone = true;
-      },
-    );
+    x.listen(this);
     // The caller waits for this before sending its body; the body is then read as tries need it.
     if (!this.#bodyDone && listTokens(x.head.headers, 'expect').includes('100-continue'))
       x.client.write('HTTP/1.1 100 Continue\r\n\r\n');
   }
 
-  #onBody(b: Buffer): void {
+  onGone(): void {
+    this.#gone = true;
+    this.#abort?.cut();
+    this.#finish();
+  }
+
+  onBodyEnd(): void {
+    this.#bodyDone = true;
+  }
+
+  onBody(b: Buffer): void {
     this.#bodyBytes += b.length;
     if (this.#bodyBytes > retryBufferLimitBytes) this.#replayable = false;
     const sink = this.#sink;
     if (sink) {
-      sink(b);
+      sink.sendBody(b);
       if (this.#replayable) this.#chunks.push(b);
       else this.#chunks = [];
       return;
@@ -180,12 +180,6 @@ export class H1Transport implements Transport {
     done: () => void,
     limits?: ConnectionLimits,
   ): Promise<TryOutcome> {
-    let over = false;
-    const end = () => {
-      if (over) return;
-      over = true;
-      done();
-    };
     this.#labels = this.o.labels.of(
       to.destinationService,
       to.destinationWorkload,
@@ -193,116 +187,46 @@ export class H1Transport implements Transport {
     );
     this.#upstream = `${to.host}:${to.port}`;
     // Tries without header edits send the same head: serialised once per request.
-    const head =
-      edit && !edit.empty
-        ? requestHeadBytes(this.x.head, edited(this.#fields, edit))
-        : (this.#plainHead ??= requestHeadBytes(this.x.head, this.#fields));
+    let head: Buffer;
+    if (edit && !edit.empty) head = requestHeadBytes(this.x.head, edited(this.#fields, edit));
+    else {
+      this.#plainHead ??= requestHeadBytes(this.x.head, this.#fields);
+      head = this.#plainHead;
+    }
     const pool = this.o.poolFor(to.identity, to.host, to.port);
-    const answer = (status: number) => this.answer(status, {}, undefined);
-    return new Promise((resolve) => {
-      const attempt = (again: boolean) => {
-        let settled = false;
-        const settle = (o: TryOutcome) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve(o);
-        };
-        // The try waits for a connection (pooled, queued or being opened) until it has one.
-        const pending = limits?.startPending() ?? 'none';
-        if (pending !== 'none') {
-          end();
-          return settle(failed('none', responseFlags.upstreamOverflow, 503, answer, pending));
-        }
-        let waiting = limits !== undefined;
-        const endPending = () => {
-          if (waiting) limits?.endPending();
-          waiting = false;
-        };
-        let cut: (() => void) | undefined;
-        const timer =
-          timeoutMs === undefined
-            ? undefined
-            : setTimeout(() => {
-                endPending();
-                cut?.();
-                end();
-                settle(failed('per-try-timeout', responseFlags.upstreamRequestTimeout, 504, answer));
-              }, timeoutMs);
-        pool.acquire().then(
-          (up) => {
-            endPending();
-            if (settled || this.#gone) {
-              pool.release(up, true);
-              end();
-              return settle(failed('reset', responseFlags.upstreamConnectionTermination, 502, answer));
-            }
-            const s = up.socket;
-            if (limits && up.served === 0) {
-              // A new connection: counted against the destination that opened it until it closes.
-              const opened = limits.openConnection();
-              if (opened !== 'none') {
-                pool.release(up, false);
-                end();
-                return settle(failed('none', responseFlags.upstreamOverflow, 503, answer, opened));
-              }
-              s.once('close', () => limits.closeConnection());
-            }
-            const n = ++up.served;
-            const call = new UpstreamCall(this, up, pool, limits?.connectionSpent(n) === true);
-            cut = () => call.release(false);
-            // The caller went away: the try ends now, whatever state it is in.
-            this.#abort = () => {
-              call.release(false);
-              end();
-              settle(failed('reset', responseFlags.upstreamConnectionTermination, 502, answer));
-            };
-            call.start(head, this.#chunks, (outcome) => {
-              if (outcome === 'stale' && !again && this.#bodyless()) {
-                // A keep-alive race, not a failure: the same try again on a fresh connection.
-                settled = true;
-                clearTimeout(timer);
-                return attempt(true);
-              }
-              if (outcome === 'stale' || outcome === 'reset') {
-                end();
-                this.ctx.log.debug({ upstream: this.#upstream }, 'upstream request failed');
-                return settle(failed('reset', responseFlags.upstreamConnectionTermination, 502, answer));
-              }
-              settle({
-                status: outcome.status,
-                grpcStatus: grpcStatusOf(outcome),
-                failure: 'none',
-                flag: responseFlags.none,
-                overflow: 'none',
-                commit: (resEdit) => call.relay(resEdit, end),
-                discard: () => {
-                  call.discard();
-                  // The try is over for the policy now: its retry must not wait for its own slot.
-                  end();
-                },
-              });
-            });
-            if (!this.#replayable) this.#chunks = [];
-          },
-          (err: Error) => {
-            endPending();
-            end();
-            this.ctx.log.debug({ err: err.message, upstream: this.#upstream }, 'upstream connect failed');
-            settle(failed('connect-failure', responseFlags.upstreamConnectFailure, 503, answer));
-          },
-        );
-      };
-      attempt(false);
-    });
+    return new Promise((resolve) =>
+      new Attempt(this, pool, head, timeoutMs, done, limits, resolve).start(false),
+    );
   }
 
-  #bodyless(): boolean {
+  /** The try in flight, cut when the caller goes away. */
+  set abort(a: Attempt | undefined) {
+    this.#abort = a;
+  }
+
+  get chunks(): readonly Buffer[] {
+    return this.#chunks;
+  }
+
+  /** After a try took the body so far: keep it only while it can still be replayed. */
+  bodySent(): void {
+    if (!this.#replayable) this.#chunks = [];
+  }
+
+  get upstream(): string {
+    return this.#upstream;
+  }
+
+  get log(): ProxyContext['log'] {
+    return this.ctx.log;
+  }
+
+  bodyless(): boolean {
     return safe.has(this.x.head.method) && this.#bodyDone && this.#bodyBytes === 0;
   }
 
   /** A try's connection now takes the body bytes as they arrive (undefined: none does). */
-  sinkTo(sink: ((b: Buffer) => void) | undefined): void {
+  sinkTo(sink: UpstreamCall | undefined): void {
     this.#sink = sink;
     if (sink) this.x.resume();
   }
@@ -428,6 +352,158 @@ function grpcStatusOf(head: ResponseHead): number {
 }
 
 /**
+ * One try of a request, from waiting for a connection to the response head (or a failure): the
+ * TryOutcome the pipeline decides on once its head is in. A stale pooled connection (closed
+ * before answering a bodiless safe request) is retried once on a fresh one inside the try. One
+ * object with methods instead of a dozen closures per try.
+ */
+class Attempt implements TryOutcome {
+  status = 0;
+  grpcStatus = -1;
+  readonly failure = 'none';
+  readonly flag = responseFlags.none;
+  readonly overflow = 'none';
+  #over = false;
+  #settled = false;
+  #waiting = false;
+  #again = false;
+  #timer: NodeJS.Timeout | undefined;
+  #call: UpstreamCall | undefined;
+
+  constructor(
+    private readonly t: H1Transport,
+    private readonly pool: UpstreamPool,
+    private readonly head: Buffer,
+    private readonly timeoutMs: number | undefined,
+    private readonly done: () => void,
+    private readonly limits: ConnectionLimits | undefined,
+    private readonly resolve: (o: TryOutcome) => void,
+  ) {}
+
+  start(again: boolean): void {
+    this.#again = again;
+    this.#settled = false;
+    this.#call = undefined;
+    // The try waits for a connection (pooled, queued or being opened) until it has one.
+    const pending = this.limits?.startPending() ?? 'none';
+    if (pending !== 'none') {
+      this.#end();
+      this.#fail('none', responseFlags.upstreamOverflow, 503, pending);
+      return;
+    }
+    this.#waiting = this.limits !== undefined;
+    if (this.timeoutMs !== undefined) this.#timer = setTimeout(() => this.#timedOut(), this.timeoutMs);
+    this.pool.acquire().then(
+      (up) => this.#acquired(up),
+      (err: Error) => {
+        this.#endPending();
+        this.#end();
+        this.t.log.debug({ err: err.message, upstream: this.t.upstream }, 'upstream connect failed');
+        this.#fail('connect-failure', responseFlags.upstreamConnectFailure, 503);
+      },
+    );
+  }
+
+  #acquired(up: H1Upstream): void {
+    this.#endPending();
+    if (this.#settled || this.t.gone()) {
+      this.pool.release(up, true);
+      this.#end();
+      this.#fail('reset', responseFlags.upstreamConnectionTermination, 502);
+      return;
+    }
+    const limits = this.limits;
+    if (limits && up.served === 0) {
+      // A new connection: counted against the destination that opened it until it closes.
+      const opened = limits.openConnection();
+      if (opened !== 'none') {
+        this.pool.release(up, false);
+        this.#end();
+        this.#fail('none', responseFlags.upstreamOverflow, 503, opened);
+        return;
+      }
+      up.socket.once('close', () => limits.closeConnection());
+    }
+    const n = ++up.served;
+    this.#call = new UpstreamCall(this.t, up, this.pool, limits?.connectionSpent(n) === true);
+    this.t.abort = this;
+    this.#call.start(this.head, this.t.chunks, this);
+    this.t.bodySent();
+  }
+
+  /** The response head, or how the connection failed before one came. */
+  onHead(outcome: ResponseHead | 'stale' | 'reset'): void {
+    if (outcome === 'stale' && !this.#again && this.t.bodyless()) {
+      // A keep-alive race, not a failure: the same try again on a fresh connection.
+      clearTimeout(this.#timer);
+      this.start(true);
+      return;
+    }
+    if (outcome === 'stale' || outcome === 'reset') {
+      this.#end();
+      this.t.log.debug({ upstream: this.t.upstream }, 'upstream request failed');
+      this.#fail('reset', responseFlags.upstreamConnectionTermination, 502);
+      return;
+    }
+    this.status = outcome.status;
+    this.grpcStatus = grpcStatusOf(outcome);
+    this.#settle(this);
+  }
+
+  commit(resEdit: HeaderEditor | undefined): void {
+    if (this.#call) this.#call.relay(resEdit, this);
+    else this.#end();
+  }
+
+  discard(): void {
+    this.#call?.discard();
+    // The try is over for the policy now: its retry must not wait for its own slot.
+    this.#end();
+  }
+
+  /** The caller went away: the try ends now, whatever state it is in. */
+  cut(): void {
+    this.#call?.release(false);
+    this.#end();
+    this.#fail('reset', responseFlags.upstreamConnectionTermination, 502);
+  }
+
+  /** The try is over (its response ended, was discarded, or it failed): `done` once. */
+  relayEnded(): void {
+    this.#end();
+  }
+
+  #timedOut(): void {
+    this.#endPending();
+    this.#call?.release(false);
+    this.#end();
+    this.#fail('per-try-timeout', responseFlags.upstreamRequestTimeout, 504);
+  }
+
+  #endPending(): void {
+    if (this.#waiting) this.limits?.endPending();
+    this.#waiting = false;
+  }
+
+  #end(): void {
+    if (this.#over) return;
+    this.#over = true;
+    this.done();
+  }
+
+  #fail(failure: TryFailure, flag: ResponseFlag, status: number, overflow: Overflow = 'none'): void {
+    this.#settle(failed(failure, flag, status, (s) => this.t.answer(s, {}, undefined), overflow));
+  }
+
+  #settle(o: TryOutcome): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    this.resolve(o);
+  }
+}
+
+/**
  * One try on one pooled connection: sends the head and the body so far, then the rest as it
  * arrives; parses the response head (interim 1xx dropped: the caller got its 100 Continue from
  * this proxy); then relays the body to the client (commit) or drains it (discard).
@@ -443,11 +519,11 @@ class UpstreamCall {
   #reader: BodyReader | undefined;
   /** Body bytes that came with the head, before commit or discard decided their fate. */
   #rest: Buffer = empty;
-  #onHead: ((o: ResponseHead | 'stale' | 'reset') => void) | undefined;
+  #onHead: Attempt | undefined;
   #released = false;
   #extra = false;
   #mode: 'head' | 'held' | 'relay' | 'discard' = 'head';
-  #relayEnd: (() => void) | undefined;
+  #relayEnd: Attempt | undefined;
   readonly #on = {
     data: (c: Buffer) => this.#data(c),
     end: () => this.#ended(),
@@ -462,7 +538,7 @@ class UpstreamCall {
     private readonly spent: boolean,
   ) {}
 
-  start(head: Buffer, body: readonly Buffer[], onHead: (o: ResponseHead | 'stale' | 'reset') => void): void {
+  start(head: Buffer, body: readonly Buffer[], onHead: Attempt): void {
     this.#onHead = onHead;
     const s = this.up.socket;
     s.on('data', this.#on.data)
@@ -470,13 +546,17 @@ class UpstreamCall {
       .on('close', this.#on.close)
       .on('error', this.#on.error);
     s.write(body.length === 0 ? head : Buffer.concat([head, ...body]));
-    this.t.sinkTo((b) => {
-      if (!s.write(b)) {
-        // Upstream backpressure: stop reading the client until the upstream drains.
-        this.t.client.pause();
-        s.once('drain', () => this.t.client.resume());
-      }
-    });
+    this.t.sinkTo(this);
+  }
+
+  /** A request body chunk that arrived after the try began. */
+  sendBody(b: Buffer): void {
+    const s = this.up.socket;
+    if (!s.write(b)) {
+      // Upstream backpressure: stop reading the client until the upstream drains.
+      this.t.client.pause();
+      s.once('drain', () => this.t.client.resume());
+    }
   }
 
   #data(chunk: Buffer): void {
@@ -504,7 +584,7 @@ class UpstreamCall {
         this.#mode = 'held';
         // Nothing more is read until the pipeline commits or discards this response.
         this.up.socket.pause();
-        this.#onHead?.(r.head);
+        this.#onHead?.onHead(r.head);
         return;
       }
     }
@@ -515,7 +595,7 @@ class UpstreamCall {
   /** Not HTTP from the upstream: the try failed as a reset. */
   #broken(): void {
     this.release(false);
-    this.#onHead?.('reset');
+    this.#onHead?.onHead('reset');
   }
 
   #ended(): void {
@@ -523,7 +603,7 @@ class UpstreamCall {
     if (this.#mode === 'head') {
       const stale = this.up.reused && this.#buf.length === 0;
       this.release(false);
-      this.#onHead?.(stale ? 'stale' : 'reset');
+      this.#onHead?.onHead(stale ? 'stale' : 'reset');
       return;
     }
     if (this.#mode === 'held') {
@@ -537,16 +617,16 @@ class UpstreamCall {
     }
     this.release(false);
     if (this.#mode === 'relay') this.t.responseEnded(false, responseFlags.upstreamConnectionTermination);
-    this.#relayEnd?.();
+    this.#relayEnd?.relayEnded();
   }
 
-  relay(edit: HeaderEditor | undefined, end: () => void): void {
+  relay(edit: HeaderEditor | undefined, attempt: Attempt): void {
     const head = this.#head;
     if (!head || this.#released) {
-      end();
+      attempt.relayEnded();
       return;
     }
-    this.#relayEnd = end;
+    this.#relayEnd = attempt;
     this.#mode = 'relay';
     const fields = edited(endToEndFields(head.headers), edit);
     const close = this.#framing === 'close' || this.t.mustClose;
@@ -573,7 +653,7 @@ class UpstreamCall {
     if ('error' in r) {
       this.release(false);
       this.t.responseEnded(false, responseFlags.upstreamConnectionTermination);
-      this.#relayEnd?.();
+      this.#relayEnd?.relayEnded();
       return;
     }
     this.t.countResponse(reader.payload);
@@ -600,7 +680,7 @@ class UpstreamCall {
     this.release(reusable);
     if (this.#mode === 'relay') {
       this.t.responseEnded(!this.#closeClient);
-      this.#relayEnd?.();
+      this.#relayEnd?.relayEnded();
     }
   }
 

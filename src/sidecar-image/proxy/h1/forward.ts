@@ -64,14 +64,12 @@ export interface H1Taken {
   readonly head: RequestHead;
   readonly client: Duplex;
   readonly startedMs: number;
-  /** Request body bytes as they arrive (chunk framing included); those already read come at once. */
-  body(onChunk: (bytes: Buffer) => void, onEnd: () => void): void;
+  /** Registers the taker's listener: body bytes already read reach it at once. */
+  listen(l: H1TakenListener): void;
   /** Whether the whole request body has been read. */
   readonly requestComplete: boolean;
   /** Request body content bytes so far (chunk framing not counted). */
   readonly requestPayload: number;
-  /** The client went away, or sent a body that is not valid HTTP: called once, nothing to answer. */
-  onGone(cb: () => void): void;
   /** The answer must carry Connection: close (the client asked for it, HTTP/1.0, or draining). */
   readonly mustClose: boolean;
   /** Stop / go on reading the request body (no try to send it to yet, or upstream backpressure). */
@@ -79,6 +77,16 @@ export interface H1Taken {
   resume(): void;
   /** The answer is written whole; `keepOpen` false (or a body still due) closes the connection. */
   end(keepOpen: boolean): void;
+}
+
+/** What a taker hears about its exchange (an object, so a request costs no closures for it). */
+export interface H1TakenListener {
+  /** Request body bytes as they arrive (chunk framing included). */
+  onBody(bytes: Buffer): void;
+  /** The whole request body has been read. */
+  onBodyEnd(): void;
+  /** The client went away, or sent a body that is not valid HTTP: called once, nothing to answer. */
+  onGone(): void;
 }
 
 export interface H1Handlers {
@@ -355,12 +363,50 @@ interface UpstreamListeners {
   drain: () => void;
 }
 
-/** A taken exchange's body listeners (bytes read before they register wait in `early`). */
-interface TakenState {
-  early: Buffer[];
-  onChunk: ((b: Buffer) => void) | undefined;
-  onEnd: (() => void) | undefined;
-  gone: (() => void)[];
+/** The view of an exchange its taker gets. */
+class TakenExchange implements H1Taken {
+  listener: H1TakenListener | undefined;
+
+  constructor(
+    private readonly x: Exchange,
+    /** Body bytes read before the taker listens. */
+    readonly early: Buffer[],
+  ) {}
+
+  get head(): RequestHead {
+    return this.x.head;
+  }
+  get client(): Duplex {
+    return this.x.conn.client;
+  }
+  get startedMs(): number {
+    return this.x.startedMs;
+  }
+  get requestComplete(): boolean {
+    return !this.x.requestOpen;
+  }
+  get requestPayload(): number {
+    return this.x.body.payload;
+  }
+  get mustClose(): boolean {
+    return !keepsAlive(this.x.head) || this.x.conn.closing;
+  }
+
+  listen(l: H1TakenListener): void {
+    for (const b of this.early.splice(0)) l.onBody(b);
+    this.listener = l;
+    if (!this.x.requestOpen) l.onBodyEnd();
+  }
+
+  pause(): void {
+    this.x.conn.client.pause();
+  }
+  resume(): void {
+    this.x.conn.client.resume();
+  }
+  end(keepOpen: boolean): void {
+    this.x.takenEnd(keepOpen);
+  }
 }
 
 /** One request and its response, over one upstream connection. */
@@ -397,8 +443,8 @@ class Exchange {
     const take = this.conn.handlers.take;
     if (take) {
       // The body bytes read with the head are the taker's.
-      this.#taken = { early: this.#pending, onChunk: undefined, onEnd: undefined, gone: [] };
-      if (take(this.#takenView())) {
+      this.#taken = new TakenExchange(this, this.#pending);
+      if (take(this.#taken)) {
         this.#pending = [];
         return;
       }
@@ -428,16 +474,17 @@ class Exchange {
     this.#requestBytes += r.used;
     this.requestOpen = !r.done;
     if (r.used > 0) this.#send(r.used === chunk.length ? chunk : chunk.subarray(0, r.used));
-    else if (r.done && this.#taken) this.#taken.onEnd?.();
+    else if (r.done && this.#taken) this.#taken.listener?.onBodyEnd();
     return chunk.subarray(r.used);
   }
 
   #send(bytes: Buffer): void {
     const taken = this.#taken;
     if (taken) {
-      if (taken.onChunk) taken.onChunk(bytes);
+      const l = taken.listener;
+      if (l) l.onBody(bytes);
       else taken.early.push(bytes);
-      if (!this.requestOpen) taken.onEnd?.();
+      if (!this.requestOpen) l?.onBodyEnd();
       return;
     }
     const up = this.#up;
@@ -466,7 +513,7 @@ class Exchange {
     }
     this.#up = up;
     const s = up.socket;
-    const on = (this.#onUp ??= {
+    this.#onUp ??= {
       data: (c: Buffer) => this.#upData(c),
       end: () => this.#upEnd(),
       error: () => this.#upFailed('UC'),
@@ -475,7 +522,8 @@ class Exchange {
         this.#upWaiting = false;
         this.conn.client.resume();
       },
-    });
+    };
+    const on = this.#onUp;
     s.on('data', on.data).on('end', on.end).on('error', on.error).on('close', on.close);
     const pending = this.#pending;
     this.#pending = [];
@@ -702,7 +750,7 @@ class Exchange {
     const taken = this.#taken;
     if (taken) {
       this.conn.client.destroy();
-      for (const cb of taken.gone.splice(0)) cb();
+      taken.listener?.onGone();
       return;
     }
     this.#detachUp(false);
@@ -710,43 +758,18 @@ class Exchange {
     this.#report(this.#headSent ? (this.#res?.head.status ?? 0) : 0, 'DC');
   }
 
-  /** Set while the exchange is (being) taken: body listeners before and after registration. */
-  #taken: TakenState | undefined;
+  /** Set while the exchange is (being) taken. */
+  #taken: TakenExchange | undefined;
 
-  #takenView(): H1Taken {
-    const taken = this.#taken as TakenState;
-    const conn = this.conn;
-    const x = this;
-    return {
-      head: this.head,
-      client: conn.client,
-      startedMs: this.#started,
-      body(onChunk, onEnd) {
-        for (const b of taken.early.splice(0)) onChunk(b);
-        taken.onChunk = onChunk;
-        taken.onEnd = onEnd;
-        if (!x.requestOpen) onEnd();
-      },
-      get requestComplete() {
-        return !x.requestOpen;
-      },
-      get requestPayload() {
-        return x.body.payload;
-      },
-      onGone(cb) {
-        taken.gone.push(cb);
-      },
-      get mustClose() {
-        return !keepsAlive(x.head) || conn.closing;
-      },
-      pause: () => conn.client.pause(),
-      resume: () => conn.client.resume(),
-      end: (keepOpen) => {
-        if (x.#finished) return;
-        x.#finished = true;
-        conn.next(keepOpen && !x.requestOpen);
-      },
-    };
+  /** A taken exchange is answered whole: the connection goes on (or closes) after it. */
+  takenEnd(keepOpen: boolean): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.conn.next(keepOpen && !this.requestOpen);
+  }
+
+  get startedMs(): number {
+    return this.#started;
   }
 
   #report(status: number, flag: string): void {

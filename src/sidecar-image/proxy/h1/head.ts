@@ -230,7 +230,9 @@ const none: readonly string[] = Object.freeze([]);
 export function fieldValues(headers: readonly string[], name: string): string[] {
   let out: string[] | undefined;
   for (let i = 0; i < headers.length; i += 2) {
-    if (isField(headers[i] ?? '', name)) (out ??= []).push(headers[i + 1] ?? '');
+    if (!isField(headers[i] ?? '', name)) continue;
+    out ??= [];
+    out.push(headers[i + 1] ?? '');
   }
   return out ?? (none as string[]);
 }
