@@ -5,11 +5,12 @@ import { endToEndFields, type RequestHead } from './h1/head.js';
 import { AcquireError } from './h1/pool.js';
 import { ExchangeLabels, joinHeadTrace, reportH1Exchange, traceNames, withTraceFields } from './h1-report.js';
 import type { InboundHandler, InboundStream } from './inbound.js';
-import { decideInbound, selfOf } from './inbound-policy.js';
+import { decideInbound, inboundChecksNeeded, type Self, selfOf } from './inbound-policy.js';
 import type { BaseLabels, TcpLabels } from './metrics.js';
 import { splitTarget } from './policy/request-view.js';
 import { type PolicyMetrics, policyMetrics } from './policy-metrics.js';
 import type { Pools } from './pools.js';
+import type { Registry } from './registry.js';
 import type { SpanContext } from './trace.js';
 import { forwardUpgrade } from './upgrade.js';
 
@@ -61,10 +62,20 @@ function inboundHandlers(
     admitted = false;
   };
   const telemetry = () => ctx.registry()?.config.telemetry;
+  // Whether this connection's requests need deciding at all, per config.
+  let checked: Registry | undefined;
+  let self: Self = { ip: ctx.pod.ip, labels: {} };
+  let needed = true;
   const verdict = (head: RequestHead) => {
     const registry = ctx.registry();
     if (!registry) return undefined;
-    const v = decideInbound(registry.policies, registry, selfOf(ctx.pod.ip, registry), metrics, {
+    if (registry !== checked) {
+      checked = registry;
+      self = selfOf(ctx.pod.ip, registry);
+      needed = inboundChecksNeeded(registry.policies, registry, self, s.appPort);
+    }
+    if (!needed) return undefined;
+    const v = decideInbound(registry.policies, registry, self, metrics, {
       principal: s.peerId,
       method: head.method,
       path: splitTarget(head.target).path,

@@ -36,6 +36,18 @@ export function selfOf(ip: string, registry: Registry): Self {
 }
 
 /**
+ * Whether requests to `port` have anything to decide: an authorization policy selects this
+ * workload, or the service it serves there has a per-identity rate limit. Without either every
+ * request passes, and the listener skips decideInbound for the connection (checked per config).
+ */
+export function inboundChecksNeeded(set: PolicySet, registry: Registry, self: Self, port: number): boolean {
+  if (set.authz.policyCount > 0) return true;
+  const served = registry.pod(self.ip, port);
+  const dest = served && set.servedBy(served.service.namespace, served.service.name, self.labels);
+  return dest?.rateLimiter !== undefined && dest.policy.rateLimit?.perIdentity === true;
+}
+
+/**
  * The inbound decisions after the mTLS mode admitted the connection, transport-independent:
  * authorization (DENY wins; an ALLOW policy denies what it does not allow), then the per-identity
  * rate limit of the service this pod serves (the server's limit, per calling SPIFFE ID; a shared

@@ -23,6 +23,26 @@ describe('joinTrace', () => {
     });
   });
 
+  it.each([
+    ['an all-zero trace id', `00-${'0'.repeat(32)}-00f067aa0ba902b7-01`],
+    ['an all-zero parent id', `00-${'a'.repeat(32)}-${'0'.repeat(16)}-01`],
+    ['upper-case hex', `00-${'A'.repeat(32)}-00f067aa0ba902b7-01`],
+    ['another version', `01-${'a'.repeat(32)}-00f067aa0ba902b7-01`],
+    ['a short trace id', `00-${'a'.repeat(31)}-00f067aa0ba902b7-01`],
+    ['a trailing field', `00-${'a'.repeat(32)}-00f067aa0ba902b7-01-x`],
+    ['non-hex flags', `00-${'a'.repeat(32)}-00f067aa0ba902b7-0g`],
+    ['wrong separators', `00_${'a'.repeat(32)}-00f067aa0ba902b7-01`],
+  ])('does not join a traceparent with %s', (_what, traceparent) => {
+    const s = joinTrace({ traceparent }, 0);
+    expect(s.parentSpanId).toBeUndefined();
+    expect(s.traceId).not.toBe('a'.repeat(32));
+  });
+
+  it('joins a valid traceparent with unsampled flags 00', () => {
+    const s = joinTrace({ traceparent: `00-${'a'.repeat(32)}-00f067aa0ba902b7-00` }, 100);
+    expect(s).toMatchObject({ traceId: 'a'.repeat(32), parentSpanId: '00f067aa0ba902b7', sampled: false });
+  });
+
   it('starts a trace when there is none or it is malformed, sampling at the configured percentage', () => {
     expect(
       joinTrace({ traceparent: `00-${'0'.repeat(32)}-00f067aa0ba902b7-01` }, 100, () => 0.5).parentSpanId,

@@ -22,8 +22,36 @@ function hex(bytes: number): string {
   offset += bytes;
   return pool.toString('hex', offset - bytes, offset);
 }
-const traceparentRe = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-const zeros = /^0+$/;
+/** Lower-case hex digits only. */
+function isHex(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
+/** Hex and not all zeros (an all-zero ID is invalid in both formats). */
+function isId(s: string, from: number, to: number): boolean {
+  if (!isHex(s, from, to)) return false;
+  for (let i = from; i < to; i++) if (s.charCodeAt(i) !== 48) return true;
+  return false;
+}
+
+/** `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, checked without a regular expression. */
+function validTraceparent(tp: string): boolean {
+  return (
+    tp.length === 55 &&
+    tp.charCodeAt(0) === 48 &&
+    tp.charCodeAt(1) === 48 &&
+    tp[2] === '-' &&
+    tp[35] === '-' &&
+    tp[52] === '-' &&
+    isId(tp, 3, 35) &&
+    isId(tp, 36, 52) &&
+    isHex(tp, 53, 55)
+  );
+}
 
 /**
  * Joins the caller's trace (W3C traceparent first, then B3) or starts one,
@@ -34,13 +62,13 @@ export function joinTrace(
   samplingPercent: number,
   random = Math.random,
 ): SpanContext {
-  const tp = typeof headers.traceparent === 'string' ? traceparentRe.exec(headers.traceparent) : null;
-  if (tp?.[1] && tp[2] && tp[3] && !zeros.test(tp[1]) && !zeros.test(tp[2])) {
+  const tp = headers.traceparent;
+  if (typeof tp === 'string' && validTraceparent(tp)) {
     return {
-      traceId: tp[1],
+      traceId: tp.slice(3, 35),
       spanId: hex(8),
-      parentSpanId: tp[2],
-      sampled: (Number.parseInt(tp[3], 16) & 1) === 1,
+      parentSpanId: tp.slice(36, 52),
+      sampled: (Number.parseInt(tp.slice(53), 16) & 1) === 1,
     };
   }
   const b3Trace = headers['x-b3-traceid'];

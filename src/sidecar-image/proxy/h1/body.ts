@@ -1,4 +1,4 @@
-import { fieldValues, listTokens, type RequestHead, type ResponseHead } from './head.js';
+import { fieldValues, hasToken, listTokens, type RequestHead, type ResponseHead } from './head.js';
 
 /**
  * How a message's body is delimited (RFC 9112 §6.3): not at all, by Content-Length, by chunked
@@ -14,10 +14,20 @@ export type FramingResult = Framing | { kind: 'error'; status: 400 | 501; reason
 
 const digits = /^\d{1,15}$/;
 
+function isDigits(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /** Content-Length: one value (repeats of the same value are folded), digits only. */
 function contentLength(headers: readonly string[]): number | undefined | 'invalid' {
   const fields = fieldValues(headers, 'content-length');
   if (fields.length === 0) return undefined;
+  const only = fields.length === 1 ? (fields[0] as string) : '';
+  if (only.length > 0 && only.length <= 15 && isDigits(only)) return Number(only);
   const values =
     fields.length === 1 && !fields[0]?.includes(',')
       ? fields
@@ -63,9 +73,8 @@ export function responseFraming(head: ResponseHead, requestMethod: string): Fram
 
 /** Whether the connection stays open after this message (RFC 9112 §9.3). */
 export function keepsAlive(head: { minor: 0 | 1; headers: string[] }): boolean {
-  const conn = listTokens(head.headers, 'connection');
-  if (conn.includes('close')) return false;
-  return head.minor === 1 || conn.includes('keep-alive');
+  if (hasToken(head.headers, 'connection', 'close')) return false;
+  return head.minor === 1 || hasToken(head.headers, 'connection', 'keep-alive');
 }
 
 export interface BodyLimits {

@@ -11,7 +11,7 @@ import {
   defaultHeadLimits,
   endToEndFields,
   type HeadLimits,
-  listTokens,
+  hasToken,
   parseRequestHead,
   parseResponseHead,
   type RequestHead,
@@ -244,7 +244,7 @@ class H1Connection {
     }
     const head = r.head;
     const rest = this.#buf.subarray(r.length);
-    const upgrade = head.method === 'CONNECT' || listTokens(head.headers, 'connection').includes('upgrade');
+    const upgrade = head.method === 'CONNECT' || hasToken(head.headers, 'connection', 'upgrade');
     if (upgrade) {
       if (!this.handlers.onUpgrade) {
         this.refuse(501, 'upgrade not supported here');

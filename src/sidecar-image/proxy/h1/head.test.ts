@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   endToEndFields,
+  fieldValue,
+  fieldValues,
   type HeadLimits,
+  hasToken,
+  isField,
   parseRequestHead,
   parseResponseHead,
   requestHeadBytes,
@@ -144,6 +148,34 @@ describe('endToEndFields', () => {
       'Content-Length',
       '3',
     ]);
+  });
+});
+
+describe('field lookups', () => {
+  const fields = ['Content-Type', 'a', 'connection', ' Keep-Alive ,Upgrade', 'X-Two', '1', 'x-two', '2'];
+
+  it('compares names case-insensitively against a lower-case name', () => {
+    expect([isField('Content-Type', 'content-type'), isField('content-typ', 'content-type')]).toEqual([
+      true,
+      false,
+    ]);
+    expect(isField('CONTENT-TYPE', 'content-type')).toBe(true);
+    expect(isField('Content_Type', 'content-type')).toBe(false);
+  });
+
+  it('finds the first value or every value of a field', () => {
+    expect(fieldValue(fields, 'x-two')).toBe('1');
+    expect(fieldValues(fields, 'x-two')).toEqual(['1', '2']);
+    expect(fieldValue(fields, 'host')).toBeUndefined();
+    expect(fieldValues(fields, 'host')).toEqual([]);
+  });
+
+  it('finds a token in a list field whatever its case and spacing, and not a prefix of one', () => {
+    expect(hasToken(fields, 'connection', 'keep-alive')).toBe(true);
+    expect(hasToken(fields, 'connection', 'upgrade')).toBe(true);
+    expect(hasToken(fields, 'connection', 'close')).toBe(false);
+    expect(hasToken(fields, 'connection', 'keep')).toBe(false);
+    expect(hasToken(['Connection', ''], 'connection', 'close')).toBe(false);
   });
 });
 

@@ -243,6 +243,26 @@ export function fieldValue(headers: readonly string[], name: string): string | u
   return undefined;
 }
 
+/** Whether a list field (Connection...) holds `token` (lower case), case-insensitively, without allocating. */
+export function hasToken(headers: readonly string[], name: string, token: string): boolean {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (!isField(headers[i] ?? '', name)) continue;
+    const v = headers[i + 1] ?? '';
+    let from = 0;
+    while (from <= v.length) {
+      let to = v.indexOf(',', from);
+      if (to === -1) to = v.length;
+      let a = from;
+      let b = to;
+      while (a < b && (v.charCodeAt(a) === 32 || v.charCodeAt(a) === 9)) a++;
+      while (b > a && (v.charCodeAt(b - 1) === 32 || v.charCodeAt(b - 1) === 9)) b--;
+      if (b - a === token.length && isField(v.slice(a, b), token)) return true;
+      from = to + 1;
+    }
+  }
+  return false;
+}
+
 /** The comma-separated tokens of a list field (Connection, Transfer-Encoding), lower-cased. */
 export function listTokens(headers: readonly string[], name: string): string[] {
   const values = fieldValues(headers, name);
