@@ -632,21 +632,21 @@ class UpstreamCall {
     const close = this.#framing === 'close' || this.t.mustClose;
     if (close) fields.push('Connection', 'close');
     this.#closeClient = close;
-    const client = this.t.client;
-    client.cork();
-    client.write(responseHeadBytes(head, fields));
     this.t.headSent(head.status);
     const rest = this.#rest;
     this.#rest = empty;
-    this.#relayBytes(rest);
-    client.uncork();
+    this.#relayBytes(rest, responseHeadBytes(head, fields));
     if (this.#upClosed) this.#ended();
     else if (!this.#released) this.up.socket.resume();
   }
 
   #closeClient = false;
 
-  #relayBytes(chunk: Buffer): void {
+  /**
+   * Response body bytes on to the client; `head` (the response head, first time) leaves in the
+   * same write: one TLS record and one syscall, where cork() would go through writev.
+   */
+  #relayBytes(chunk: Buffer, head?: Buffer): void {
     const reader = this.#reader;
     if (!reader) return;
     const r = reader.feed(chunk);
@@ -657,10 +657,12 @@ class UpstreamCall {
       return;
     }
     this.t.countResponse(reader.payload);
-    if (r.used > 0) {
+    const body = r.used === 0 ? undefined : r.used === chunk.length ? chunk : chunk.subarray(0, r.used);
+    const out = head && body ? Buffer.concat([head, body]) : (head ?? body);
+    if (out) {
       const client = this.t.client;
       const s = this.up.socket;
-      if (!client.write(r.used === chunk.length ? chunk : chunk.subarray(0, r.used))) {
+      if (!client.write(out)) {
         // Client backpressure: stop reading the upstream until the client drains.
         s.pause();
         client.once('drain', () => {

@@ -559,15 +559,7 @@ class Exchange {
 
   #upData(chunk: Buffer): void {
     this.#touch();
-    // The head and the body bytes that came with it leave in one write: one TLS record, one
-    // syscall, and no small second segment for Nagle to hold back behind a delayed ACK.
-    const client = this.conn.client;
-    client.cork();
-    try {
-      this.#relay(chunk);
-    } finally {
-      client.uncork();
-    }
+    this.#relay(chunk);
   }
 
   #relay(chunk: Buffer): void {
@@ -582,7 +574,13 @@ class Exchange {
       this.#fail('UC', 502);
       return;
     }
-    if (r.used > 0) this.#write(r.used === bytes.length ? bytes : bytes.subarray(0, r.used));
+    // The head and the body bytes that came with it leave in one write: one TLS record, one
+    // syscall, and no small second segment for Nagle to hold back behind a delayed ACK.
+    const body = r.used === 0 ? undefined : r.used === bytes.length ? bytes : bytes.subarray(0, r.used);
+    const head = this.#headOut;
+    this.#headOut = undefined;
+    const out = head && body ? Buffer.concat([head, body]) : (head ?? body);
+    if (out) this.#write(out);
     if (r.used < bytes.length) this.#extra = true;
     if (r.done) this.#complete();
   }
@@ -620,12 +618,15 @@ class Exchange {
       if (close) fields.push('Connection', 'close');
       this.#closeClient = Boolean(close);
       this.#headSent = true;
-      this.#write(responseHeadBytes(head, fields));
+      // Written with the first body bytes (#relay).
+      this.#headOut = responseHeadBytes(head, fields);
       return rest;
     }
   }
 
   #closeClient = false;
+  /** The final response head, not yet written. */
+  #headOut: Buffer | undefined;
 
   #write(bytes: Buffer): void {
     const client = this.conn.client;
