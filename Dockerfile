@@ -36,13 +36,12 @@ FROM runtime AS sidecar
 # trellis-init writes the pod's rules with iptables-restore (nft backend) as root with NET_ADMIN/NET_RAW;
 # trellis-proxy runs as 1337, the UID the rules leave uncaptured.
 # The injector's containers call the programs by name (`trellis-init`, `trellis-proxy wait-ready`).
-# --max-semi-space-size=1: V8's young generation otherwise grows to 2x16 MB under request load;
-# capped, a proxy's peak RSS fell from ~103 to ~75 MB (docs/proxy-performance.md).
+# trellis-proxy's node flags are src/sidecar-image/proxy/node-flags.ts (a test keeps them the same).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends iptables \
  && rm -rf /var/lib/apt/lists/* \
  && printf '#!/bin/sh\nexec node /opt/trellis/dist/sidecar-image/init/main.js "$@"\n' > /usr/local/bin/trellis-init \
- && printf '#!/bin/sh\nexec node --max-semi-space-size=1 /opt/trellis/dist/sidecar-image/proxy/main.js "$@"\n' > /usr/local/bin/trellis-proxy \
+ && printf '#!/bin/sh\nexec node --max-semi-space-size=1 --single-threaded-gc /opt/trellis/dist/sidecar-image/proxy/main.js "$@"\n' > /usr/local/bin/trellis-proxy \
  && chmod 0755 /usr/local/bin/trellis-init /usr/local/bin/trellis-proxy
 USER 1337:1337
 CMD ["trellis-proxy"]

@@ -8,6 +8,7 @@ import { type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ensureCommands } from '../../devcluster/packages.js';
+import { proxyNodeFlags } from '../../src/sidecar-image/proxy/node-flags.js';
 import { issueLeaf } from '../../src/sidecar-image/proxy/testing/pki.js';
 import { benchService, realisticConfig } from '../policy/fixture.js';
 import {
@@ -142,7 +143,8 @@ async function main() {
 
   // The Trellis pair runs bundled (as the image would run compiled JS), metrics on.
   const entry = bundle(b, here('../shared/trellis-node.ts'), 'trellis-node');
-  const flags = process.env.TRELLIS_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  // The image's flags unless TRELLIS_NODE_FLAGS says otherwise.
+  const flags = process.env.TRELLIS_NODE_FLAGS?.split(' ').filter(Boolean) ?? [...proxyNodeFlags];
   const vols = trellisVolumes(b, ports, 'trellis');
   const trellis = startTrellisNodes(b, entry, flags, {
     upstream: ports.upstream,
