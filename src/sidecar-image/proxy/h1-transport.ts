@@ -351,6 +351,11 @@ function grpcStatusOf(head: ResponseHead): number {
   return Number.isInteger(n) ? n : -1;
 }
 
+/** Whether `bytes` hold the whole body of a response framed so (nothing more to wait for). */
+function wholeIn(framing: Framing, bytes: Buffer): boolean {
+  return framing.kind === 'none' || (framing.kind === 'length' && bytes.length >= framing.length);
+}
+
 /**
  * One try of a request, from waiting for a connection to the response head (or a failure): the
  * TryOutcome the pipeline decides on once its head is in. A stale pooled connection (closed
@@ -582,14 +587,17 @@ class UpstreamCall {
         this.#rest = this.#buf;
         this.#buf = empty;
         this.#mode = 'held';
-        // Nothing more is read until the pipeline commits or discards this response.
-        this.up.socket.pause();
+        // Nothing more is read until the pipeline commits or discards this response, unless it is
+        // all here already (a paused socket's resume costs a tick).
+        if (!wholeIn(framing, this.#rest)) this.up.socket.pause();
         this.#onHead?.onHead(r.head);
         return;
       }
     }
     if (this.#mode === 'relay') this.#relayBytes(chunk);
     else if (this.#mode === 'discard') this.#discardBytes(chunk);
+    // Bytes past a response already whole: kept, so that they count as extra (not reusable).
+    else if (this.#mode === 'held') this.#rest = Buffer.concat([this.#rest, chunk]);
   }
 
   /** Not HTTP from the upstream: the try failed as a reset. */

@@ -439,7 +439,9 @@ class Exchange {
 
   begin(): void {
     if (this.#finished) return;
-    this.conn.client.pause();
+    // A body still to come waits until it has somewhere to go. A whole request needs no pause
+    // (a paused socket's resume costs a tick): pipelined bytes are kept, a head's worth at most.
+    if (this.requestOpen) this.conn.client.pause();
     const take = this.conn.handlers.take;
     if (take) {
       // The body bytes read with the head are the taker's.
