@@ -3,6 +3,7 @@
 // (a TLS connection per client connection, as every HTTP/1.1 design has) and `mux` (every client
 // connection a stream on one shared TLS connection, written once per event-loop turn, as a
 // multiplexed design has). wrk rounds alternate; prints req/s, ratio to nginx and CPU µs/request.
+import { proxyNodeFlags } from '../../src/sidecar-image/proxy/node-flags.js';
 import {
   bundle,
   createBench,
@@ -36,7 +37,10 @@ try {
   for (const p of [18301, 18311, 18321]) await waitForPort(p);
   const pair = (i: number) => [clients[i]?.pid, servers[i]?.pid];
   // The Trellis pair as the checkout has it now, bundled as the image runs it.
-  const trellis = await startTrellisPair(b, [], 'ceiling', { root: here('../..'), bundled: true });
+  const trellis = await startTrellisPair(b, [...proxyNodeFlags], 'ceiling', {
+    root: here('../..'),
+    bundled: true,
+  });
   await new Promise((r) => setTimeout(r, 300));
   const targets: [string, number, (number | undefined)[]][] = [
     ['nginx', ports.nginxIn, nginx.map((p) => p.pid)],
