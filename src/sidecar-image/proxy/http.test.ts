@@ -76,6 +76,33 @@ describe('HTTP/1.1 through a proxy pair', () => {
     expect(pair.peerConnections()).toBe(1);
   });
 
+  it('carries concurrent requests from many client connections as streams of one trellis-mux link', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const pair = await startPair({
+      app: (req, res) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        // Answered a little later, so the requests are at the app together.
+        setTimeout(() => {
+          inFlight--;
+          res.end(`hello ${req.url}`);
+        }, 50);
+      },
+    });
+    pairs.push(pair);
+    const replies = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        get(pair.port, { path: `/m/${i}`, agent: new Agent({ keepAlive: false }) }),
+      ),
+    );
+    expect(replies.map((r) => r.body.toString())).toEqual(
+      Array.from({ length: 12 }, (_, i) => `hello /m/${i}`),
+    );
+    expect(most).toBe(12);
+    expect(pair.peerConnections()).toBe(1);
+  });
+
   it('streams a request body up and the response down, counting bytes', async () => {
     const pair = await startPair({ app: (req, res) => req.pipe(res) });
     pairs.push(pair);

@@ -6,6 +6,7 @@ import type { ProxyContext } from './context.js';
 import { decideInbound, selfOf } from './inbound-policy.js';
 import type { TcpLabels } from './metrics.js';
 import { acceptMtls, alpn, type InnerProtocol, innerProtocolOf, isMeshAlpn } from './mtls.js';
+import { MuxLink } from './mux/link.js';
 import { mtlsAdmits } from './policy/mtls-mode.js';
 import { policyMetrics } from './policy-metrics.js';
 import { sniff, sniffHead } from './sniff.js';
@@ -102,10 +103,39 @@ async function handle(
       return refuse(first === 'tls' ? 'tls_not_mesh_in_strict' : 'plaintext_in_strict');
     protocol = first === 'http1' ? 'http1' : first === 'h2' ? 'h2' : 'tcp';
   }
-  if (opaque) protocol = 'tcp';
   const l = labels(peerId, peerId ? 'mtls' : 'none');
-  if (protocol === 'http1' && http) return http(ctx, { stream, appPort: dst.port, peerId, labels: l });
-  if (protocol === 'h2' && h2) return h2(ctx, { stream, appPort: dst.port, peerId, labels: l });
+  const serve = (inner: Duplex, p: InnerProtocol) =>
+    serveInner(ctx, { stream: inner, appPort: dst.port, peerId, labels: l }, p, http, h2);
+  if (protocol === 'mux') {
+    // A peer proxy's link: every stream is a connection of its own (HTTP/1.1, or opaque bytes).
+    const link = new MuxLink(stream, (s) => {
+      serve(s, opaque ? 'tcp' : 'http1').catch((err: Error) => {
+        ctx.log.debug({ err: err.message }, 'inbound stream failed');
+        s.destroy();
+      });
+    });
+    ctx.tracker.add(stream, { drain: () => link.retire() });
+    return;
+  }
+  return serve(stream, opaque ? 'tcp' : protocol);
+}
+
+/** One inbound connection (or link stream) by its protocol: HTTP/1.1, HTTP/2, else opaque TCP. */
+async function serveInner(
+  ctx: ProxyContext,
+  s: InboundStream,
+  protocol: InnerProtocol,
+  http: InboundHandler | undefined,
+  h2: InboundHandler | undefined,
+): Promise<void> {
+  if (protocol === 'http1' && http) return http(ctx, s);
+  if (protocol === 'h2' && h2) return h2(ctx, s);
+  const registry = ctx.registry();
+  const { stream, peerId, labels: l } = s;
+  if (!registry) {
+    stream.destroy();
+    return;
+  }
   // Opaque TCP is authorized once per connection; a denied one is closed (flag RBAC).
   const verdict = decideInbound(
     registry.policies,
@@ -116,7 +146,7 @@ async function handle(
       principal: peerId,
       method: undefined,
       path: undefined,
-      port: dst.port,
+      port: s.appPort,
     },
   );
   if (verdict.status !== 0) {
@@ -124,7 +154,7 @@ async function handle(
     stream.destroy();
     return;
   }
-  const app = await connectTcp(ctx.appHost, dst.port, ctx.timeouts.connectMs).catch((err: Error) => {
+  const app = await connectTcp(ctx.appHost, s.appPort, ctx.timeouts.connectMs).catch((err: Error) => {
     ctx.metrics.tcpClosed.inc({ ...l, response_flags: 'UF' });
     throw err;
   });

@@ -15,7 +15,13 @@ import type { TlsState } from './identity-store.js';
  * no sniffing; their prefix also tells mesh mTLS apart from TLS an app
  * terminates itself.
  */
-export const alpn = { tcp: 'trellis-tcp', http1: 'trellis-http/1.1', h2: 'trellis-h2' } as const;
+export const alpn = {
+  tcp: 'trellis-tcp',
+  http1: 'trellis-http/1.1',
+  h2: 'trellis-h2',
+  /** HTTP/1.1 connections multiplexed over one link (mux/link.ts). */
+  mux: 'trellis-mux/1',
+} as const;
 export const isMeshAlpn = (offered: readonly string[]): boolean => offered.some((p) => byAlpn.has(p));
 export type InnerProtocol = keyof typeof alpn;
 const byAlpn = new Map<string, InnerProtocol>(Object.entries(alpn).map(([k, v]) => [v, k as InnerProtocol]));
@@ -58,7 +64,7 @@ export function acceptMtls(
       isServer: true,
       secureContext: state.server,
       requestCert: true,
-      ALPNProtocols: [alpn.tcp, alpn.h2, alpn.http1],
+      ALPNProtocols: [alpn.tcp, alpn.h2, alpn.mux, alpn.http1],
     });
     const timer = setTimeout(() => fail(new Error('TLS handshake timed out')), handshakeMs);
     const fail = (err: Error) => {
@@ -104,7 +110,15 @@ export function requireSpiffeId(expectedId: string): NonNullable<ConnectionOptio
  * it allows half-open, which splice needs.
  */
 export async function connectMtls(
-  opts: { host: string; port: number; expectedId: string; protocol: InnerProtocol; connectMs: number },
+  opts: {
+    host: string;
+    port: number;
+    expectedId: string;
+    /** The inner protocol; with `fallback`, the one offered second (the peer picks). */
+    protocol: InnerProtocol;
+    fallback?: InnerProtocol;
+    connectMs: number;
+  },
   state: TlsState,
 ): Promise<TLSSocket> {
   const socket = await connectTcp(opts.host, opts.port, opts.connectMs);
@@ -112,7 +126,7 @@ export async function connectMtls(
     const options: ConnectionOptions = {
       socket,
       secureContext: state.client,
-      ALPNProtocols: [alpn[opts.protocol]],
+      ALPNProtocols: opts.fallback ? [alpn[opts.protocol], alpn[opts.fallback]] : [alpn[opts.protocol]],
       checkServerIdentity: requireSpiffeId(opts.expectedId),
     };
     const tls = tlsConnect(options);

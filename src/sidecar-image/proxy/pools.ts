@@ -1,7 +1,9 @@
+import type { Duplex } from 'node:stream';
 import { connectTcp } from './connect.js';
 import type { ProxyContext } from './context.js';
 import { UpstreamPool } from './h1/pool.js';
 import { connectMtls } from './mtls.js';
+import { MuxPeer } from './mux/peer.js';
 
 /**
  * Connections lent or opening at once per upstream address. Beyond it a request waits briefly for
@@ -21,6 +23,7 @@ export const maxConnectionsPerEndpoint = 32;
 export class Pools {
   readonly #apps = new Map<number, UpstreamPool>();
   readonly #upstreams = new Map<string, UpstreamPool>();
+  readonly #peers: MuxPeer[] = [];
 
   constructor(private readonly ctx: ProxyContext) {}
 
@@ -42,16 +45,24 @@ export class Pools {
     let pool = this.#upstreams.get(key);
     if (!pool) {
       const connectMs = this.ctx.timeouts.connectMs;
-      pool = new UpstreamPool(
-        () => {
-          if (!identity) return connectTcp(host, port, connectMs);
-          // The TLS context in force now: a rotated certificate reaches new connections.
-          const state = this.ctx.tls();
-          if (!state) return Promise.reject(new Error('no workload identity loaded'));
-          return connectMtls({ host, port, expectedId: identity, protocol: 'http1', connectMs }, state);
-        },
-        { maxActive: maxConnectionsPerEndpoint },
-      );
+      let open = (): Promise<Duplex> => connectTcp(host, port, connectMs);
+      if (identity) {
+        // A peer proxy: its connections are streams of one trellis-mux link. The TLS context in
+        // force when the link opens is its; a rotated certificate reaches the next link.
+        const peer = new MuxPeer(
+          () => this.ctx.tls(),
+          (state, mux) =>
+            connectMtls(
+              mux
+                ? { host, port, expectedId: identity, protocol: 'mux', fallback: 'http1', connectMs }
+                : { host, port, expectedId: identity, protocol: 'http1', connectMs },
+              state,
+            ),
+        );
+        this.#peers.push(peer);
+        open = () => peer.open();
+      }
+      pool = new UpstreamPool(open, { maxActive: maxConnectionsPerEndpoint });
       this.#upstreams.set(key, pool);
     }
     return pool;
@@ -60,5 +71,6 @@ export class Pools {
   destroy(): void {
     for (const p of this.#apps.values()) p.destroy();
     for (const p of this.#upstreams.values()) p.destroy();
+    for (const p of this.#peers) p.destroy();
   }
 }
