@@ -12,7 +12,7 @@ import {
   requestHeadBytes,
   responseHeadBytes,
 } from './h1/head.js';
-import type { H1Upstream, UpstreamPool } from './h1/pool.js';
+import type { H1Upstream, UpstreamPool, UpstreamUser } from './h1/pool.js';
 import {
   type DestinationLabels,
   type ExchangeLabels,
@@ -513,7 +513,7 @@ class Attempt implements TryOutcome {
  * arrives; parses the response head (interim 1xx dropped: the caller got its 100 Continue from
  * this proxy); then relays the body to the client (commit) or drains it (discard).
  */
-class UpstreamCall {
+class UpstreamCall implements UpstreamUser {
   #buf: Buffer = empty;
   #head: ResponseHead | undefined;
   #framing: Framing['kind'] = 'none';
@@ -529,12 +529,6 @@ class UpstreamCall {
   #extra = false;
   #mode: 'head' | 'held' | 'relay' | 'discard' = 'head';
   #relayEnd: Attempt | undefined;
-  readonly #on = {
-    data: (c: Buffer) => this.#data(c),
-    end: () => this.#ended(),
-    close: () => this.#ended(),
-    error: () => this.#ended(),
-  };
 
   constructor(
     private readonly t: H1Transport,
@@ -546,10 +540,7 @@ class UpstreamCall {
   start(head: Buffer, body: readonly Buffer[], onHead: Attempt): void {
     this.#onHead = onHead;
     const s = this.up.socket;
-    s.on('data', this.#on.data)
-      .on('end', this.#on.end)
-      .on('close', this.#on.close)
-      .on('error', this.#on.error);
+    this.up.user = this;
     s.write(body.length === 0 ? head : Buffer.concat([head, ...body]));
     this.t.sinkTo(this);
   }
@@ -564,7 +555,15 @@ class UpstreamCall {
     }
   }
 
-  #data(chunk: Buffer): void {
+  upEnd(): void {
+    this.#ended();
+  }
+
+  upGone(): void {
+    this.#ended();
+  }
+
+  upData(chunk: Buffer): void {
     if (this.#mode === 'head') {
       this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
       for (;;) {
@@ -724,10 +723,7 @@ class UpstreamCall {
     clearTimeout(this.#discardTimer);
     this.t.sinkTo(undefined);
     const s = this.up.socket;
-    s.off('data', this.#on.data)
-      .off('end', this.#on.end)
-      .off('close', this.#on.close)
-      .off('error', this.#on.error);
+    this.up.user = undefined;
     s.resume();
     this.pool.release(this.up, reusable);
   }

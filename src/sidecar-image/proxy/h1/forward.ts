@@ -19,7 +19,7 @@ import {
   requestHeadBytes,
   responseHeadBytes,
 } from './head.js';
-import { AcquireError, type H1Upstream } from './pool.js';
+import { AcquireError, type H1Upstream, type UpstreamUser } from './pool.js';
 
 export interface H1Limits extends HeadLimits, BodyLimits {
   /** A request head must be complete this long after its first byte (slowloris guard): 408. */
@@ -355,14 +355,6 @@ class H1Connection {
   }
 }
 
-interface UpstreamListeners {
-  data: (c: Buffer) => void;
-  end: () => void;
-  error: () => void;
-  close: () => void;
-  drain: () => void;
-}
-
 /** The view of an exchange its taker gets. */
 class TakenExchange implements H1Taken {
   listener: H1TakenListener | undefined;
@@ -410,7 +402,7 @@ class TakenExchange implements H1Taken {
 }
 
 /** One request and its response, over one upstream connection. */
-class Exchange {
+class Exchange implements UpstreamUser {
   #up: H1Upstream | undefined;
   #pending: Buffer[] = [];
   #resBuf: Buffer = empty;
@@ -422,8 +414,8 @@ class Exchange {
   #headSent = false;
   requestOpen: boolean;
   readonly #started = performance.now();
-  /** Upstream listeners, made when an upstream connection is attached (never for a taken exchange). */
-  #onUp: UpstreamListeners | undefined;
+  /** Upstream drain listener, made on first backpressure. */
+  #onDrain: (() => void) | undefined;
 
   constructor(
     readonly conn: H1Connection,
@@ -502,7 +494,11 @@ class Exchange {
     if (this.#upWaiting || !this.#up) return;
     this.#upWaiting = true;
     this.conn.client.pause();
-    if (this.#onUp) this.#up.socket.once('drain', this.#onUp.drain);
+    this.#onDrain ??= () => {
+      this.#upWaiting = false;
+      this.conn.client.resume();
+    };
+    this.#up.socket.once('drain', this.#onDrain);
   }
 
   #upWaiting = false;
@@ -515,18 +511,7 @@ class Exchange {
     }
     this.#up = up;
     const s = up.socket;
-    this.#onUp ??= {
-      data: (c: Buffer) => this.#upData(c),
-      end: () => this.#upEnd(),
-      error: () => this.#upFailed('UC'),
-      close: () => this.#upFailed('UC'),
-      drain: () => {
-        this.#upWaiting = false;
-        this.conn.client.resume();
-      },
-    };
-    const on = this.#onUp;
-    s.on('data', on.data).on('end', on.end).on('error', on.error).on('close', on.close);
+    up.user = this;
     const pending = this.#pending;
     this.#pending = [];
     // One write for the head and the body so far: one TLS record and one syscall when it fits.
@@ -547,19 +532,14 @@ class Exchange {
     if (!up) return;
     this.#up = undefined;
     const s = up.socket;
-    const on = this.#onUp;
-    if (on)
-      s.off('data', on.data)
-        .off('end', on.end)
-        .off('error', on.error)
-        .off('close', on.close)
-        .off('drain', on.drain);
+    up.user = undefined;
+    if (this.#onDrain) s.off('drain', this.#onDrain);
     this.#upWaiting = false;
     s.resume();
     this.conn.handlers.release(up, reusable);
   }
 
-  #upData(chunk: Buffer): void {
+  upData(chunk: Buffer): void {
     this.#touch();
     this.#relay(chunk);
   }
@@ -656,11 +636,15 @@ class Exchange {
     this.conn.next(!this.#closeClient && !this.requestOpen);
   }
 
-  #upEnd(): void {
+  upEnd(): void {
     if (this.#res?.reader.end()) {
       this.#complete();
       return;
     }
+    this.#upFailed('UC');
+  }
+
+  upGone(): void {
     this.#upFailed('UC');
   }
 

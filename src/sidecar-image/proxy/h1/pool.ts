@@ -7,36 +7,57 @@ export interface H1Upstream {
   readonly reused: boolean;
   /** Exchanges started on it so far; the lender counts them (maxRequestsPerConnection). */
   served: number;
+  /** Who the socket's events go to while it is lent (set by the borrower, cleared on release). */
+  user: UpstreamUser | undefined;
 }
 
 /**
- * One pooled connection, the same object for its whole life: its idle listeners and idle timer
- * are made once and act only while it is idle (not added, removed and remade per request).
+ * A borrower of a pooled connection. The socket's listeners are the pool's, made once per
+ * connection, and hand each event to the current user: a request adds and removes none.
+ */
+export interface UpstreamUser {
+  upData(chunk: Buffer): void;
+  /** The upstream half-closed. */
+  upEnd(): void;
+  /** The connection closed or failed. */
+  upGone(): void;
+}
+
+/**
+ * One pooled connection, the same object for its whole life, with its listeners and idle timer
+ * made once: while idle an event drops it (it closed, errored or sent unsolicited bytes), while
+ * lent it goes to the user.
  */
 class Pooled implements H1Upstream {
   reused = false;
   served = 0;
   idle = false;
+  user: UpstreamUser | undefined;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly socket: Duplex,
     private readonly dropped: (c: Pooled) => void,
-  ) {}
+  ) {
+    socket
+      .on('data', (chunk: Buffer) => (this.idle ? this.drop() : this.user?.upData(chunk)))
+      .on('end', () => (this.idle ? this.drop() : this.user?.upEnd()))
+      .on('close', () => (this.idle ? this.drop() : this.user?.upGone()))
+      .on('error', () => (this.idle ? this.drop() : this.user?.upGone()));
+  }
 
   /** Back in the pool: dropped when it closes, errors, sends bytes or idles out. */
   rest(idleMs: number): void {
     this.idle = true;
+    this.user = undefined;
     if (this.#timer) {
       this.#timer.refresh();
       return;
     }
-    const drop = () => {
+    this.#timer = setTimeout(() => {
       if (this.idle) this.drop();
-    };
-    this.#timer = setTimeout(drop, idleMs);
+    }, idleMs);
     this.#timer.unref();
-    this.socket.on('data', drop).on('end', drop).on('close', drop).on('error', drop);
   }
 
   drop(): void {
@@ -155,6 +176,7 @@ export class UpstreamPool {
   release(up: H1Upstream, reusable: boolean): void {
     this.#active--;
     const c = up as Pooled;
+    c.user = undefined;
     const s = c.socket;
     const usable = reusable && !this.#closed && !s.destroyed && s.writable;
     const waiter = usable ? this.#waiters.shift() : undefined;
