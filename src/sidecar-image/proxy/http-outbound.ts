@@ -11,8 +11,14 @@ import { type ResponseFlag, responseFlags } from './policy/flags.js';
 import { type RequestView, splitTarget } from './policy/request-view.js';
 import { policyMetrics } from './policy-metrics.js';
 import type { Pools } from './pools.js';
-import type { Registry } from './registry.js';
-import { forwardOnce, type PipelineDeps, pipelineDeps, runOutbound } from './request-pipeline.js';
+import type { Registry, Upstream } from './registry.js';
+import {
+  forwardOnce,
+  type OutboundRequest,
+  type PipelineDeps,
+  pipelineDeps,
+  runOutbound,
+} from './request-pipeline.js';
 import { type Balancers, resolveTarget } from './route-target.js';
 import { forwardUpgrade } from './upgrade.js';
 
@@ -36,6 +42,33 @@ function headerView(fields: readonly string[]): Record<string, string> {
   return out;
 }
 
+/** A request as the pipeline sees it; the view (for route matching and hash keys) made on first use. */
+class HeadRequest implements OutboundRequest {
+  #view: RequestView | undefined;
+
+  constructor(
+    private readonly head: RequestHead,
+    readonly upstream: Upstream,
+    readonly servicePort: number,
+    readonly callerIdentity: string | undefined,
+    readonly sourceIp: string,
+  ) {}
+
+  get view(): RequestView {
+    if (!this.#view) {
+      const h = this.head;
+      this.#view = { method: h.method, ...splitTarget(h.target), headers: headerView(h.headers) };
+    }
+    return this.#view;
+  }
+}
+
+/** The Service a client connection's destination is, per config. */
+interface ConnectionTarget {
+  registry: Registry | undefined;
+  upstream: Upstream | undefined;
+}
+
 /**
  * Outbound HTTP/1.1 on the lean engine (h1/). Every request is taken whole by an H1Transport: a
  * request to a Service port goes through the traffic policy (request-pipeline.ts), each try picking
@@ -54,28 +87,23 @@ export function createOutboundHttp(
   const poolFor = pools.http1.bind(pools);
   // The pipeline's dependencies change only with the config: made once per registry.
   let deps: PipelineDeps | undefined;
-  const serve = (dst: Destination, head: RequestHead, t: H1Transport) => {
+  const failed = (t: H1Transport) => (err: Error) => {
+    ctx.log.error({ err: err.message }, 'outbound request pipeline failed');
+    t.answer(500, {}, undefined);
+  };
+  const serve = (dst: Destination, head: RequestHead, t: H1Transport, target: ConnectionTarget) => {
     const registry = ctx.registry();
     if (!registry) return t.answer(503, {}, undefined);
-    const upstream = registry.service(dst.address, dst.port);
+    // The service behind the connection's destination, looked up once per config.
+    if (target.registry !== registry) {
+      target.registry = registry;
+      target.upstream = registry.service(dst.address, dst.port);
+    }
+    const upstream = target.upstream;
     if (upstream) {
       if (deps?.registry !== registry) deps = pipelineDeps(registry, balancers, metrics, random);
-      let view: RequestView | undefined;
-      const request = {
-        // Only route matching and hash keys read the view: built when first asked for.
-        get view(): RequestView {
-          view ??= { method: head.method, ...splitTarget(head.target), headers: headerView(head.headers) };
-          return view;
-        },
-        upstream,
-        servicePort: dst.port,
-        callerIdentity: ctx.tls()?.identity.spiffeId,
-        sourceIp: ctx.pod.ip,
-      };
-      runOutbound(deps, request, t).catch((err: Error) => {
-        ctx.log.error({ err: err.message }, 'outbound request pipeline failed');
-        t.answer(500, {}, undefined);
-      });
+      const request = new HeadRequest(head, upstream, dst.port, ctx.tls()?.identity.spiffeId, ctx.pod.ip);
+      runOutbound(deps, request, t).catch(failed(t));
       return;
     }
     const r = resolveTarget(registry, balancers, dst, ctx.pod, proxyPorts);
@@ -88,6 +116,7 @@ export function createOutboundHttp(
   };
   return (_ctx, s) => {
     const dst = s.dst;
+    const target: ConnectionTarget = { registry: undefined, upstream: undefined };
     // The connection's labels, per config (the source workload comes from it).
     let labels: DestinationLabels | undefined;
     let labelsRegistry: Registry | undefined;
@@ -119,7 +148,7 @@ export function createOutboundHttp(
             samplingPercent: telemetry?.tracing.samplingPercent ?? 0,
             accessLog: telemetry?.accessLog.enabled ?? false,
           });
-          serve(dst, x.head, t);
+          serve(dst, x.head, t, target);
           return true;
         },
         onClientError: (status) =>
