@@ -209,6 +209,25 @@ describe('H1Transport', () => {
     expect(up.requests).toHaveLength(3);
   });
 
+  it('passes a response head on as received when nothing in it is hop-by-hop, and rewrites it otherwise', async () => {
+    const plain = 'HTTP/1.1 200 Fine\r\nx-Odd-Case:  spaced \r\nContent-Length: 2\r\n\r\nok';
+    const hop =
+      'HTTP/1.1 200 Fine\r\nConnection: keep-alive, x-drop\r\nx-drop: 1\r\nContent-Length: 2\r\n\r\nok';
+    const up = await upstream(
+      (_req, n) => (n === 1 ? plain : hop),
+      (t) => t.endsWith('\r\n\r\n'),
+    );
+    const f = await front(async (t, target) => {
+      const o = await t.tryOnce(target, undefined, undefined, () => {});
+      o.commit(undefined);
+    }, up.port);
+    const get = 'GET / HTTP/1.1\r\nHost: web\r\n\r\n';
+    expect(await talk(f.port, [get], (t) => t.endsWith('ok'))).toBe(plain);
+    expect(await talk(f.port, [get], (t) => t.endsWith('ok'))).toBe(
+      'HTTP/1.1 200 Fine\r\nContent-Length: 2\r\n\r\nok',
+    );
+  });
+
   it('ends the try when the client goes away before an answer: done, the connection cut, DC counted', async () => {
     const up = await upstream(
       () => '',

@@ -5,6 +5,7 @@ import { BodyReader, type Framing, keepsAlive, responseFraming } from './h1/body
 import type { H1Taken, H1TakenListener } from './h1/forward.js';
 import {
   endToEndFields,
+  endToEndOnly,
   fieldValues,
   listTokens,
   parseResponseHead,
@@ -522,6 +523,8 @@ class UpstreamCall implements UpstreamUser {
   /** Bounds the drain of a discarded response; cleared on release (a close releases too). */
   #discardTimer: NodeJS.Timeout | undefined;
   #reader: BodyReader | undefined;
+  /** The response head's bytes as received (HTTP/1.1, no leading empty lines). */
+  #rawHead: Buffer | undefined;
   /** Body bytes that came with the head, before commit or discard decided their fate. */
   #rest: Buffer = empty;
   #onHead: Attempt | undefined;
@@ -573,6 +576,7 @@ class UpstreamCall implements UpstreamUser {
           this.#broken();
           return;
         }
+        const raw = this.#buf.subarray(0, r.length);
         this.#buf = this.#buf.subarray(r.length);
         if (r.head.status < 200) continue;
         const framing = responseFraming(r.head, this.t.method);
@@ -581,6 +585,8 @@ class UpstreamCall implements UpstreamUser {
           return;
         }
         this.#head = r.head;
+        // Passed on as received when nothing in it needs rewriting (see relay).
+        this.#rawHead = raw[0] === 13 || r.head.minor !== 1 ? undefined : raw;
         this.#framing = framing.kind;
         this.#reader = new BodyReader(framing);
         this.#rest = this.#buf;
@@ -635,14 +641,19 @@ class UpstreamCall implements UpstreamUser {
     }
     this.#relayEnd = attempt;
     this.#mode = 'relay';
-    const fields = edited(endToEndFields(head.headers), edit);
     const close = this.#framing === 'close' || this.t.mustClose;
-    if (close) fields.push('Connection', 'close');
     this.#closeClient = close;
+    let headBytes = this.#rawHead;
+    // A peer proxy's answer usually has nothing to drop, add or edit: its bytes go on as they are.
+    if (!headBytes || close || (edit && !edit.empty) || !endToEndOnly(head.headers)) {
+      const fields = edited(endToEndFields(head.headers), edit);
+      if (close) fields.push('Connection', 'close');
+      headBytes = responseHeadBytes(head, fields);
+    }
     this.t.headSent(head.status);
     const rest = this.#rest;
     this.#rest = empty;
-    this.#relayBytes(rest, responseHeadBytes(head, fields));
+    this.#relayBytes(rest, headBytes);
     if (this.#upClosed) this.#ended();
     else if (!this.#released) this.up.socket.resume();
   }

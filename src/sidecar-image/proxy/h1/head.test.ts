@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   endToEndFields,
+  endToEndOnly,
   fieldValue,
   fieldValues,
   type HeadLimits,
@@ -168,6 +169,20 @@ describe('field lookups', () => {
     expect(fieldValues(fields, 'x-two')).toEqual(['1', '2']);
     expect(fieldValue(fields, 'host')).toBeUndefined();
     expect(fieldValues(fields, 'host')).toEqual([]);
+  });
+
+  it('tells a head with nothing hop-by-hop in it', () => {
+    expect(endToEndOnly(['Content-Type', 'a', 'X-Two', '1'])).toBe(true);
+    for (const name of [
+      'Connection',
+      'keep-alive',
+      'TE',
+      'Trailer',
+      'Upgrade',
+      'Proxy-Connection',
+      'Proxy-Authorization',
+    ])
+      expect(endToEndOnly(['Host', 'h', name, 'x'])).toBe(false);
   });
 
   it('finds a token in a list field whatever its case and spacing, and not a prefix of one', () => {

@@ -279,6 +279,33 @@ export function listTokens(headers: readonly string[], name: string): string[] {
 
 const noFields: ReadonlySet<string> = new Set();
 
+/** Whether a raw field name is hop-by-hop (RFC 9110 §7.6.1), without lower-casing it. */
+function isHopByHop(name: string): boolean {
+  switch (name.length) {
+    case 2:
+      return isField(name, 'te');
+    case 7:
+      return isField(name, 'upgrade') || isField(name, 'trailer');
+    case 10:
+      return isField(name, 'connection') || isField(name, 'keep-alive');
+    case 16:
+      return isField(name, 'proxy-connection');
+    case 19:
+      return isField(name, 'proxy-authorization');
+    default:
+      return false;
+  }
+}
+
+/**
+ * True when endToEndFields would keep every field: no hop-by-hop field (Connection among them, so
+ * none named by it either). A head like that can be passed on as the bytes it came in.
+ */
+export function endToEndOnly(headers: readonly string[]): boolean {
+  for (let i = 0; i < headers.length; i += 2) if (isHopByHop(headers[i] ?? '')) return false;
+  return true;
+}
+
 /** Fields describing one hop's connection (RFC 9110 §7.6.1), never forwarded. */
 const hopByHop = new Set([
   'connection',
