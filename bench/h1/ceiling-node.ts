@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { Duplex } from 'node:stream';
 import { type TLSSocket, connect as tlsConnect, createServer as tlsServer } from 'node:tls';
 
 const [mode = '', portArg = '', target = '', linksArg = '1'] = process.argv.slice(2);
@@ -108,6 +109,51 @@ if (mode === 'pipe-client') {
         ups.set(id, up);
       }
       up.write(data);
+    });
+  }).listen(Number(portArg), '127.0.0.2');
+} else if (mode === 'dmux-client') {
+  // As mux-client, but each stream is a node Duplex (as a real engine would consume it).
+  const streams = new Map<number, Duplex>();
+  const links = Array.from({ length: Number(linksArg) }, () => {
+    const l = new Link(tlsConnect({ ...tlsOpts('client'), port, host: '127.0.0.2', servername: 'server' }));
+    l.sock.setNoDelay(true);
+    l.read((id, data) => streams.get(id)?.push(data));
+    return l;
+  });
+  let next = 1;
+  createServer({ noDelay: true }, (c) => {
+    const id = next++;
+    const link = links[id % links.length] as Link;
+    const d = new Duplex({
+      read() {},
+      write(chunk: Buffer, _enc, cb) {
+        link.send(id, chunk);
+        cb();
+      },
+    });
+    streams.set(id, d);
+    pipeBoth(c, d as unknown as Socket);
+  }).listen(Number(portArg), '127.0.0.1');
+} else if (mode === 'dmux-server') {
+  tlsServer({ ...tlsOpts('server'), requestCert: true }, (t) => {
+    t.setNoDelay(true);
+    const link = new Link(t);
+    const streams = new Map<number, Duplex>();
+    link.read((id, data) => {
+      let d = streams.get(id);
+      if (!d) {
+        const stream = new Duplex({
+          read() {},
+          write(chunk: Buffer, _enc, cb) {
+            link.send(id, chunk);
+            cb();
+          },
+        });
+        d = stream;
+        streams.set(id, stream);
+        pipeBoth(stream as unknown as Socket, connect({ port, host: '127.0.0.1', noDelay: true }));
+      }
+      d.push(data);
     });
   }).listen(Number(portArg), '127.0.0.2');
 } else {

@@ -27,14 +27,16 @@ try {
     node(['pipe-server', 18302, ports.upstream]),
     node(['mux-server', 18312, ports.upstream]),
     node(['mux-server', 18322, ports.upstream]),
+    node(['dmux-server', 18332, ports.upstream]),
   ];
-  for (const p of [18302, 18312, 18322]) await waitForPort(p, '127.0.0.2');
+  for (const p of [18302, 18312, 18322, 18332]) await waitForPort(p, '127.0.0.2');
   const clients = [
     node(['pipe-client', 18301, 18302]),
     node(['mux-client', 18311, 18312, 1]),
     node(['mux-client', 18321, 18322, 2]),
+    node(['dmux-client', 18331, 18332, 1]),
   ];
-  for (const p of [18301, 18311, 18321]) await waitForPort(p);
+  for (const p of [18301, 18311, 18321, 18331]) await waitForPort(p);
   const pair = (i: number) => [clients[i]?.pid, servers[i]?.pid];
   // The Trellis pair as the checkout has it now, bundled as the image runs it.
   const trellis = await startTrellisPair(b, [...proxyNodeFlags], 'ceiling', {
@@ -47,6 +49,7 @@ try {
     ['pipe', 18301, pair(0)],
     ['mux1', 18311, pair(1)],
     ['mux2', 18321, pair(2)],
+    ['dmux1', 18331, pair(3)],
     ['trellis', ports.trIn, trellis.map((p) => p.pid)],
   ];
   for (const [, port] of targets) await wrkRun(`http://127.0.0.1:${port}/`, 1);

@@ -11,7 +11,7 @@ import { createServer as createNetServer, connect as netConnect } from 'node:net
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { serveH1 } from '../../src/sidecar-image/proxy/h1/forward.js';
-import { endToEndFields, type RequestHead } from '../../src/sidecar-image/proxy/h1/head.js';
+import { endToEndFields, type RequestHead, requestHeadBytes } from '../../src/sidecar-image/proxy/h1/head.js';
 import { UpstreamPool } from '../../src/sidecar-image/proxy/h1/pool.js';
 import { createMetrics, type RequestLabels } from '../../src/sidecar-image/proxy/metrics.js';
 import { alpn, requireSpiffeId } from '../../src/sidecar-image/proxy/mtls.js';
@@ -97,11 +97,11 @@ if (mode === 'engine') {
     serveH1(socket, {
       acquire: () => pool.acquire(),
       release: (up, reusable) => pool.release(up, reusable),
-      requestFields: (head: RequestHead) => {
+      requestHead: (head: RequestHead) => {
         const span = joinTrace(Object.fromEntries(pairs(head.headers)), 0);
         const fields = endToEndFields(head.headers, traceNames);
         for (const [k, v] of Object.entries(traceHeaders(span))) fields.push(k, v);
-        return fields;
+        return requestHeadBytes(head, fields);
       },
       onExchange: (e) => record(e.status, e.flag, e.startedMs, e.requestBytes, e.responseBytes),
     }),

@@ -5,10 +5,10 @@ import { BodyReader, type Framing, keepsAlive, responseFraming } from './h1/body
 import type { H1Taken, H1TakenListener } from './h1/forward.js';
 import {
   endToEndFields,
-  endToEndOnly,
   fieldValues,
   listTokens,
   parseResponseHead,
+  passOn,
   type ResponseHead,
   requestHeadBytes,
   responseHeadBytes,
@@ -28,7 +28,7 @@ import { joinFlags, type ResponseFlag, responseFlags } from './policy/flags.js';
 import type { HeaderEditor } from './policy/header-ops.js';
 import type { TryFailure } from './policy/retry.js';
 import type { ConnectionLimits, Transport, TryOutcome, TryTarget } from './request-pipeline.js';
-import type { SpanContext } from './trace.js';
+import { type SpanContext, traceFieldLines } from './trace.js';
 
 /** Where a try's connection comes from: one engine pool per upstream identity and address. */
 export type PoolFor = (identity: string | undefined, host: string, port: number) => UpstreamPool;
@@ -191,7 +191,9 @@ export class H1Transport implements Transport, H1TakenListener {
     let head: Buffer;
     if (edit && !edit.empty) head = requestHeadBytes(this.x.head, edited(this.#fields, edit));
     else {
-      this.#plainHead ??= requestHeadBytes(this.x.head, this.#fields);
+      this.#plainHead ??=
+        passOn(this.x.head, traceFieldLines(this.#span), dropped) ??
+        requestHeadBytes(this.x.head, this.#fields);
       head = this.#plainHead;
     }
     const pool = this.o.poolFor(to.identity, to.host, to.port);
@@ -523,8 +525,6 @@ class UpstreamCall implements UpstreamUser {
   /** Bounds the drain of a discarded response; cleared on release (a close releases too). */
   #discardTimer: NodeJS.Timeout | undefined;
   #reader: BodyReader | undefined;
-  /** The response head's bytes as received (HTTP/1.1, no leading empty lines). */
-  #rawHead: Buffer | undefined;
   /** Body bytes that came with the head, before commit or discard decided their fate. */
   #rest: Buffer = empty;
   #onHead: Attempt | undefined;
@@ -576,7 +576,6 @@ class UpstreamCall implements UpstreamUser {
           this.#broken();
           return;
         }
-        const raw = this.#buf.subarray(0, r.length);
         this.#buf = this.#buf.subarray(r.length);
         if (r.head.status < 200) continue;
         const framing = responseFraming(r.head, this.t.method);
@@ -585,8 +584,6 @@ class UpstreamCall implements UpstreamUser {
           return;
         }
         this.#head = r.head;
-        // Passed on as received when nothing in it needs rewriting (see relay).
-        this.#rawHead = raw[0] === 13 || r.head.minor !== 1 ? undefined : raw;
         this.#framing = framing.kind;
         this.#reader = new BodyReader(framing);
         this.#rest = this.#buf;
@@ -643,9 +640,13 @@ class UpstreamCall implements UpstreamUser {
     this.#mode = 'relay';
     const close = this.#framing === 'close' || this.t.mustClose;
     this.#closeClient = close;
-    let headBytes = this.#rawHead;
-    // A peer proxy's answer usually has nothing to drop, add or edit: its bytes go on as they are.
-    if (!headBytes || close || (edit && !edit.empty) || !endToEndOnly(head.headers)) {
+    // Without header edits the upstream's bytes go on less their hop-by-hop lines (a peer proxy's
+    // answer has none: it goes on as it came); the status line is always HTTP/1.1.
+    let headBytes =
+      (!edit || edit.empty) && head.minor === 1
+        ? passOn(head, close ? 'Connection: close\r\n' : '')
+        : undefined;
+    if (!headBytes) {
       const fields = edited(endToEndFields(head.headers), edit);
       if (close) fields.push('Connection', 'close');
       headBytes = responseHeadBytes(head, fields);

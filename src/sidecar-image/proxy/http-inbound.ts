@@ -1,7 +1,7 @@
 import { connectTcp } from './connect.js';
 import type { ProxyContext } from './context.js';
 import { defaultH1Limits, type H1Handlers, type H1Limits, serveH1 } from './h1/forward.js';
-import { endToEndFields, type RequestHead } from './h1/head.js';
+import { endToEndFields, passOn, type RequestHead, requestHeadBytes } from './h1/head.js';
 import { AcquireError } from './h1/pool.js';
 import { ExchangeLabels, joinHeadTrace, reportH1Exchange, traceNames, withTraceFields } from './h1-report.js';
 import type { InboundHandler, InboundStream } from './inbound.js';
@@ -11,7 +11,7 @@ import { splitTarget } from './policy/request-view.js';
 import { type PolicyMetrics, policyMetrics } from './policy-metrics.js';
 import type { Pools } from './pools.js';
 import type { Registry } from './registry.js';
-import type { SpanContext } from './trace.js';
+import { type SpanContext, traceFieldLines } from './trace.js';
 import { forwardUpgrade } from './upgrade.js';
 
 const noop = () => {};
@@ -103,10 +103,14 @@ function inboundHandlers(
       return pool.acquire();
     },
     release: (up, reusable) => pool.release(up, reusable),
-    requestFields: (head) => {
+    requestHead: (head) => {
       track(head);
-      span = joinHeadTrace(head, telemetry()?.tracing.samplingPercent ?? 0);
-      return withTraceFields(endToEndFields(head.headers, traceNames), span);
+      const joined = joinHeadTrace(head, telemetry()?.tracing.samplingPercent ?? 0);
+      span = joined;
+      return (
+        passOn(head, traceFieldLines(joined), traceNames) ??
+        requestHeadBytes(head, withTraceFields(endToEndFields(head.headers, traceNames), joined))
+      );
     },
     onExchange: (e) =>
       reportH1Exchange(ctx, e, {

@@ -101,6 +101,12 @@ export function traceHeaders(span: SpanContext): Record<string, string> {
   return out;
 }
 
+/** The same headers as HTTP/1.1 field lines ("name: value\r\n" each). */
+export function traceFieldLines(span: SpanContext): string {
+  const parent = span.parentSpanId ? `x-b3-parentspanid: ${span.parentSpanId}\r\n` : '';
+  return `traceparent: 00-${span.traceId}-${span.spanId}-${span.sampled ? '01' : '00'}\r\nx-b3-traceid: ${span.traceId}\r\nx-b3-spanid: ${span.spanId}\r\n${parent}x-b3-sampled: ${span.sampled ? '1' : '0'}\r\n`;
+}
+
 /** The same headers appended to a raw field list (name, value, ...), with no object in between. */
 export function pushTraceFields(fields: string[], span: SpanContext): void {
   fields.push(

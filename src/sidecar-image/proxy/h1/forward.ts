@@ -14,6 +14,7 @@ import {
   hasToken,
   parseRequestHead,
   parseResponseHead,
+  passOn,
   type RequestHead,
   type ResponseHead,
   requestHeadBytes,
@@ -102,8 +103,8 @@ export interface H1Handlers {
    * mirrors); false leaves it to acquire(). A taken exchange's telemetry is the taker's.
    */
   take?: (x: H1Taken) => boolean;
-  /** The fields sent upstream; by default the request's end-to-end fields. */
-  requestFields?: (head: RequestHead) => string[];
+  /** The head's bytes sent upstream; by default its end-to-end fields (passOn). */
+  requestHead?: (head: RequestHead) => Buffer;
   /** The fields sent to the client; by default the response's end-to-end fields. */
   responseFields?: (head: ResponseHead, request: RequestHead) => string[];
   onExchange?: (e: H1Exchange) => void;
@@ -445,8 +446,9 @@ class Exchange implements UpstreamUser {
       this.#taken = undefined;
     }
     const handlers = this.conn.handlers;
+    const head = this.head;
     this.#pending.unshift(
-      requestHeadBytes(this.head, handlers.requestFields?.(this.head) ?? endToEndFields(this.head.headers)),
+      handlers.requestHead?.(head) ?? passOn(head) ?? requestHeadBytes(head, endToEndFields(head.headers)),
     );
     this.#touch();
     this.conn.handlers.acquire(this.head).then(
@@ -582,9 +584,10 @@ class Exchange implements UpstreamUser {
         this.#fail('UC', 502);
         return empty;
       }
-      const fields = this.conn.handlers.responseFields?.(head, this.head) ?? endToEndFields(head.headers);
+      const rewrite = this.conn.handlers.responseFields;
+      const fields = (): string[] => rewrite?.(head, this.head) ?? endToEndFields(head.headers);
       if (head.status < 200) {
-        this.#write(responseHeadBytes(head, fields));
+        this.#write(responseHeadBytes(head, fields()));
         this.#resBuf = rest;
         continue;
       }
@@ -597,11 +600,18 @@ class Exchange implements UpstreamUser {
       this.#resBuf = empty;
       this.#res = { head, reader: new BodyReader(framing, this.conn.limits) };
       const close = framing.kind === 'close' || !keepsAlive(this.head) || this.conn.closing;
-      if (close) fields.push('Connection', 'close');
       this.#closeClient = Boolean(close);
       this.#headSent = true;
-      // Written with the first body bytes (#relay).
-      this.#headOut = responseHeadBytes(head, fields);
+      // Written with the first body bytes (#relay). The upstream's bytes less its hop-by-hop
+      // lines unless a handler rewrites fields or the status line must become HTTP/1.1.
+      const passed =
+        !rewrite && head.minor === 1 ? passOn(head, close ? 'Connection: close\r\n' : '') : undefined;
+      if (passed) this.#headOut = passed;
+      else {
+        const f = fields();
+        if (close) f.push('Connection', 'close');
+        this.#headOut = responseHeadBytes(head, f);
+      }
       return rest;
     }
   }

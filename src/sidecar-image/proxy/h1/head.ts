@@ -20,6 +20,8 @@ export interface RequestHead {
   minor: 0 | 1;
   /** Raw fields as received: name, value, name, value... (names keep their case). */
   headers: string[];
+  /** The head's bytes as received, start line to blank line (set by the parser). */
+  raw?: Buffer;
 }
 
 export interface ResponseHead {
@@ -27,6 +29,8 @@ export interface ResponseHead {
   status: number;
   reason: string;
   headers: string[];
+  /** The head's bytes as received, status line to blank line (set by the parser). */
+  raw?: Buffer;
 }
 
 export type HeadResult<T> =
@@ -64,7 +68,7 @@ type StartLine<T> = (buf: Buffer, from: number, to: number) => T | string;
  * costs two strings per field and no intermediate lines, arrays or regular expressions (it runs
  * twice per request in each proxy).
  */
-function parse<T extends { headers: string[] }>(
+function parse<T extends { headers: string[]; raw?: Buffer }>(
   buf: Buffer,
   limits: HeadLimits,
   startLine: StartLine<T>,
@@ -128,6 +132,7 @@ function parse<T extends { headers: string[] }>(
     headers.push(name, buf.toString('latin1', v, ve));
     pos = e + 2;
   }
+  start.raw = buf.subarray(from, end);
   return { kind: 'head', head: start, length: end };
 }
 
@@ -297,25 +302,12 @@ function isHopByHop(name: string): boolean {
   }
 }
 
-/**
- * True when endToEndFields would keep every field: no hop-by-hop field (Connection among them, so
- * none named by it either). A head like that can be passed on as the bytes it came in.
- */
-export function endToEndOnly(headers: readonly string[]): boolean {
-  for (let i = 0; i < headers.length; i += 2) if (isHopByHop(headers[i] ?? '')) return false;
-  return true;
+/** Whether a field is passed on: not hop-by-hop, not named by Connection, not dropped; framing always. */
+function passes(name: string, connection: readonly string[], drop: ReadonlySet<string>): boolean {
+  // The framing fields stay even when Connection names them: dropping one would desync the next hop.
+  if (isField(name, 'content-length') || isField(name, 'transfer-encoding')) return true;
+  return !isHopByHop(name) && !named(connection, name) && !named(drop, name);
 }
-
-/** Fields describing one hop's connection (RFC 9110 §7.6.1), never forwarded. */
-const hopByHop = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'upgrade',
-  'proxy-authorization',
-]);
 
 /**
  * The fields a proxy passes on: all but hop-by-hop ones, those the Connection field names, and
@@ -327,13 +319,50 @@ export function endToEndFields(headers: readonly string[], drop: ReadonlySet<str
   const out: string[] = [];
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i] ?? '';
-    const lower = name.toLowerCase();
-    // The framing fields stay even when Connection names them: dropping one would desync the next hop.
-    const framing = lower === 'content-length' || lower === 'transfer-encoding';
-    if (!framing && (hopByHop.has(lower) || connection.includes(lower) || drop.has(lower))) continue;
-    out.push(name, headers[i + 1] ?? '');
+    if (passes(name, connection, drop)) out.push(name, headers[i + 1] ?? '');
   }
   return out;
+}
+
+const crlf = Buffer.from('\r\n');
+
+/**
+ * A head passed on: its bytes as received, less the lines of hop-by-hop fields, of fields its
+ * Connection names and of `drop` (lower-case names), with `extra` lines ("Name: value\r\n"...)
+ * added at the end. The same head endToEndFields and a re-serialisation would give, without
+ * making strings of the fields that stay; a head with nothing to change is its own bytes.
+ */
+export function passOn(
+  head: { headers: string[]; raw?: Buffer },
+  extra = '',
+  drop: ReadonlySet<string> = noFields,
+): Buffer | undefined {
+  const raw = head.raw;
+  if (!raw) return undefined;
+  const headers = head.headers;
+  const connection = listTokens(headers, 'connection');
+  const parts: Buffer[] = [];
+  let keptFrom = 0;
+  let pos = raw.indexOf(LF) + 1;
+  for (let i = 0; i < headers.length; i += 2) {
+    const next = raw.indexOf(LF, pos) + 1;
+    if (!passes(headers[i] ?? '', connection, drop)) {
+      if (pos > keptFrom) parts.push(raw.subarray(keptFrom, pos));
+      keptFrom = next;
+    }
+    pos = next;
+  }
+  if (keptFrom === 0 && !extra) return raw;
+  if (pos > keptFrom) parts.push(raw.subarray(keptFrom, pos));
+  if (extra) parts.push(Buffer.from(extra, 'latin1'));
+  parts.push(crlf);
+  return Buffer.concat(parts);
+}
+
+/** Whether `name` is one of `lower` (lower-case names), case-insensitively. */
+function named(lower: readonly string[] | ReadonlySet<string>, name: string): boolean {
+  for (const l of lower) if (isField(name, l)) return true;
+  return false;
 }
 
 /** Serialises a request head with the given fields (latin1, as received). */
