@@ -14,6 +14,11 @@ export const FrameType = {
   reset: 2,
   /** Payload: u32, bytes the sender may now send more on the stream (flow control). */
   window: 3,
+  /**
+   * Stream id 0, no payload: the accepting side is draining. The dialling side opens no more
+   * streams on this link (new ones go on a new link, or elsewhere); open ones finish.
+   */
+  goaway: 4,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -59,7 +64,7 @@ export class FrameReader {
     while (buf.length >= headerBytes) {
       const type = buf[0] as number;
       const length = buf.readUInt32BE(5);
-      if (type > FrameType.window) return `unknown frame type ${type}`;
+      if (type > FrameType.goaway) return `unknown frame type ${type}`;
       if (length > maxPayload) return `frame of ${length} bytes is over ${maxPayload}`;
       if (type === FrameType.window ? length !== 4 : type !== FrameType.data && length !== 0)
         return `frame type ${type} with a ${length}-byte payload`;

@@ -193,6 +193,23 @@ describe('MuxLink', () => {
     expect(s.destroyed).toBe(true);
   });
 
+  it('draining, the accepting side sends GOAWAY: the dialling side opens no more streams, open ones finish', async () => {
+    let serverSide: MuxStream | undefined;
+    const { client, server, closed } = await linkPair((s) => {
+      serverSide = s;
+      s.on('data', (d: Buffer) => s.write(d));
+    });
+    const s = client.open();
+    s.write('a');
+    await waitFor(() => serverSide !== undefined);
+    server()?.retire();
+    await waitFor(() => !client.usable);
+    expect(() => client.open()).toThrow('closed');
+    expect(await new Promise((r) => s.once('data', (d: Buffer) => r(d.toString())))).toBe('a');
+    s.destroy();
+    await waitFor(() => closed() === 1);
+  });
+
   it('retired, opens no more streams and closes after the last one', async () => {
     const { client, closed } = await linkPair(echo);
     const s = client.open();

@@ -63,9 +63,14 @@ export class MuxLink {
     return s;
   }
 
-  /** No new streams; the link closes once the last one has (a drain, or a rotated certificate). */
+  /**
+   * No new streams; the link closes once the last one has (a drain, or a rotated certificate).
+   * The accepting side tells the peer (GOAWAY), so it takes new connections elsewhere.
+   */
   retire(): void {
+    if (this.#retiring || this.#closed) return;
     this.#retiring = true;
+    if (this.onStream) this.send(frameHeader(FrameType.goaway, 0, 0));
     if (this.#streams.size === 0) this.close();
   }
 
@@ -107,6 +112,10 @@ export class MuxLink {
   }
 
   readonly #onFrame = (type: FrameType, id: number, payload: Buffer): void => {
+    if (type === FrameType.goaway) {
+      if (!this.onStream) this.retire();
+      return;
+    }
     let s = this.#streams.get(id);
     if (!s) {
       // A frame for a stream already gone (it crossed our reset) is dropped; the accepting side
