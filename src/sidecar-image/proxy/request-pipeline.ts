@@ -145,13 +145,29 @@ function targetOf(e: Ep, upstream: Upstream): TryTarget {
   return t;
 }
 
+// A subset's endpoints change only with the config (both the upstream and the subset's labels are
+// the config's objects), so the filter runs once per config, not per request.
+const subsets = new WeakMap<Upstream, Map<Readonly<Record<string, string>>, readonly Ep[]>>();
+
+function inSubset(upstream: Upstream, labels: Readonly<Record<string, string>>): readonly Ep[] {
+  let byLabels = subsets.get(upstream);
+  if (!byLabels) {
+    byLabels = new Map();
+    subsets.set(upstream, byLabels);
+  }
+  let eps = byLabels.get(labels);
+  if (!eps) {
+    eps = upstream.endpoints.filter((e) => labelsMatch(labels, e.endpoint.labels as Record<string, string>));
+    byLabels.set(labels, eps);
+  }
+  return eps;
+}
+
 /** The endpoints a destination may use: ready ones of the service port, in the subset, not ejected. */
 function usable(dest: DestinationRuntime, upstream: Upstream, scratch: Ep[]): readonly Ep[] {
   const labels = dest.subsetLabels;
-  const inSubset = labels
-    ? upstream.endpoints.filter((e) => labelsMatch(labels, e.endpoint.labels as Record<string, string>))
-    : upstream.endpoints;
-  return dest.outlier ? dest.outlier.healthy(inSubset, ipOf, scratch) : inSubset;
+  const eps = labels ? inSubset(upstream, labels) : upstream.endpoints;
+  return dest.outlier ? dest.outlier.healthy(eps, ipOf, scratch) : eps;
 }
 
 const stoppedReason: Partial<Record<RetryDecision, string>> = {
