@@ -7,6 +7,7 @@ import { ExchangeLabels, joinHeadTrace, reportH1Exchange, traceNames, withTraceF
 import type { InboundHandler, InboundStream } from './inbound.js';
 import { decideInbound, inboundChecksNeeded, type Self, selfOf } from './inbound-policy.js';
 import type { BaseLabels, TcpLabels } from './metrics.js';
+import { namespaceOfPrincipal } from './policy/authz.js';
 import { splitTarget } from './policy/request-view.js';
 import { type PolicyMetrics, policyMetrics } from './policy-metrics.js';
 import type { Pools } from './pools.js';
@@ -63,6 +64,8 @@ function inboundHandlers(
   };
   const telemetry = () => ctx.registry()?.config.telemetry;
   // Whether this connection's requests need deciding at all, per config.
+  // The caller's namespace, read from its SPIFFE ID once per connection.
+  const principalNamespace = s.peerId === undefined ? undefined : namespaceOfPrincipal(s.peerId);
   let checked: Registry | undefined;
   let self: Self = { ip: ctx.pod.ip, labels: {} };
   let needed = true;
@@ -77,6 +80,7 @@ function inboundHandlers(
     if (!needed) return undefined;
     const v = decideInbound(registry.policies, registry, self, metrics, {
       principal: s.peerId,
+      principalNamespace,
       method: head.method,
       path: splitTarget(head.target).path,
       port: s.appPort,

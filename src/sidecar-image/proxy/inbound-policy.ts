@@ -13,6 +13,8 @@ export interface InboundRequest {
   path: string | undefined;
   /** The workload's container port the caller dialled. */
   port: number;
+  /** The principal's namespace, when the caller already knows it (once per connection). */
+  principalNamespace?: string | undefined;
 }
 
 /** Go on (`status` 0), or answer `status` with `flag` (HTTP) / close the connection (TCP). */
@@ -63,7 +65,10 @@ export function decideInbound(
 ): InboundVerdict {
   const d = set.authz.decide({
     principal: req.principal,
-    namespace: req.principal === undefined ? undefined : namespaceOfPrincipal(req.principal),
+    namespace:
+      req.principal === undefined
+        ? undefined
+        : (req.principalNamespace ?? namespaceOfPrincipal(req.principal)),
     method: req.method,
     path: req.path,
     port: req.port,
