@@ -10,7 +10,7 @@ afterEach(() => {
 });
 
 /** A link over a real loopback connection: the dialling side and the accepting side. */
-async function linkPair(onStream: (s: MuxStream) => void) {
+async function linkPair(onStream: (s: MuxStream) => void, idleMs?: number) {
   let accepted: MuxLink | undefined;
   const server = createServer((socket) => {
     accepted = new MuxLink(socket, onStream);
@@ -20,9 +20,14 @@ async function linkPair(onStream: (s: MuxStream) => void) {
   const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
   await new Promise((r) => socket.once('connect', r));
   let closed = 0;
-  const client = new MuxLink(socket, undefined, () => {
-    closed++;
-  });
+  const client = new MuxLink(
+    socket,
+    undefined,
+    () => {
+      closed++;
+    },
+    idleMs,
+  );
   return { client, socket, server: () => accepted, closed: () => closed };
 }
 
@@ -208,6 +213,17 @@ describe('MuxLink', () => {
     expect(await new Promise((r) => s.once('data', (d: Buffer) => r(d.toString())))).toBe('a');
     s.destroy();
     await waitFor(() => closed() === 1);
+  });
+
+  it('closes a dialled link left without streams for its idle time, and not while one is open', async () => {
+    const { client, server, closed } = await linkPair(echo, 100);
+    const s = client.open();
+    s.write('x');
+    await new Promise((r) => setTimeout(r, 250));
+    expect(closed()).toBe(0);
+    s.destroy();
+    await waitFor(() => closed() === 1);
+    await waitFor(() => server()?.usable === false);
   });
 
   it('retired, opens no more streams and closes after the last one', async () => {

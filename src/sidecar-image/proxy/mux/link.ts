@@ -31,10 +31,20 @@ export class MuxLink {
    * `onStream` makes this the accepting side (the peer opens streams); without it, this side
    * opens them with open(). `onClose` hears once that the link is gone.
    */
+  /** Closes a dialled link that has had no stream for `idleMs` (a peer that vanished is not kept). */
+  #idleTimer: NodeJS.Timeout | undefined;
+
   constructor(
     readonly socket: Duplex,
     private readonly onStream?: (s: MuxStream) => void,
     private readonly onClose?: () => void,
+    /**
+     * The dialling side closes the link after this long without a stream, as a pool drops an idle
+     * connection: a peer that went away without a word is found out by the next dial, not by a
+     * request written into a dead link. The accepting side never closes for idleness (it would race
+     * the peer's next stream).
+     */
+    private readonly idleMs = 30_000,
   ) {
     socket.on('data', (chunk: Buffer) => {
       const err = this.#reader.feed(chunk, this.#onFrame);
@@ -78,6 +88,7 @@ export class MuxLink {
   close(err?: Error): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#idleTimer);
     for (const s of [...this.#streams.values()]) s.destroy();
     this.#streams.clear();
     if (err) this.socket.destroy();
@@ -100,7 +111,20 @@ export class MuxLink {
 
   forget(id: number): void {
     this.#streams.delete(id);
-    if (this.#retiring && this.#streams.size === 0) this.close();
+    if (this.#streams.size > 0) return;
+    if (this.#retiring) this.close();
+    else if (!this.onStream) this.#armIdle();
+  }
+
+  #armIdle(): void {
+    if (this.#idleTimer) {
+      this.#idleTimer.refresh();
+      return;
+    }
+    this.#idleTimer = setTimeout(() => {
+      if (this.#streams.size === 0) this.close();
+    }, this.idleMs);
+    this.#idleTimer.unref();
   }
 
   #write(): void {
