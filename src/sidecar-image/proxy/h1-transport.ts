@@ -31,7 +31,7 @@ import type { ConnectionLimits, Transport, TryOutcome, TryTarget } from './reque
 import { type SpanContext, traceFieldLines } from './trace.js';
 
 /** Where a try's connection comes from: one engine pool per upstream identity and address. */
-export type PoolFor = (identity: string | undefined, host: string, port: number) => UpstreamPool;
+export type PoolFor = (to: TryTarget) => UpstreamPool;
 
 export interface H1TransportOptions {
   /** Labels of the request's connection; each try's destination is taken into them. */
@@ -196,7 +196,7 @@ export class H1Transport implements Transport, H1TakenListener {
         requestHeadBytes(this.x.head, this.#fields);
       head = this.#plainHead;
     }
-    const pool = this.o.poolFor(to.identity, to.host, to.port);
+    const pool = this.o.poolFor(to);
     return new Promise((resolve) =>
       new Attempt(this, pool, head, timeoutMs, done, limits, resolve).start(false),
     );
@@ -309,7 +309,7 @@ export class H1Transport implements Transport, H1TakenListener {
     // As Istio: the copy's authority says it is a shadow, so the mirror can tell copies apart.
     h.host = `${fieldValues(this.x.head.headers, 'host')[0] ?? to.destinationService}-shadow`;
     const bytes = Buffer.concat([requestHeadBytes(this.x.head, fieldList(h)), ...this.#chunks]);
-    const pool = this.o.poolFor(to.identity, to.host, to.port);
+    const pool = this.o.poolFor(to);
     pool
       .acquire()
       .then((up) => drainResponse(up, pool, this.x.head.method, bytes, mirrorTimeoutMs, done), done);

@@ -2,6 +2,7 @@ import { ports } from '../../api/names.js';
 import type { ProxyContext } from './context.js';
 import { defaultH1Limits, type H1Limits, serveH1 } from './h1/forward.js';
 import type { RequestHead } from './h1/head.js';
+import type { UpstreamPool } from './h1/pool.js';
 import { DestinationLabels } from './h1-report.js';
 import { H1Transport } from './h1-transport.js';
 import { withoutFlags } from './http-inbound.js';
@@ -18,6 +19,7 @@ import {
   type PipelineDeps,
   pipelineDeps,
   runOutbound,
+  type TryTarget,
 } from './request-pipeline.js';
 import { type Balancers, resolveTarget } from './route-target.js';
 import { forwardUpgrade } from './upgrade.js';
@@ -84,7 +86,17 @@ export function createOutboundHttp(
   random: () => number = Math.random,
 ): OutboundHandler {
   const metrics = policyMetrics(ctx.metrics);
-  const poolFor = pools.http1.bind(pools);
+  // A try's target is the same object for an endpoint while its config lasts: its pool is looked
+  // up once, not through a key string per try.
+  const poolByTarget = new WeakMap<TryTarget, UpstreamPool>();
+  const poolFor = (to: TryTarget): UpstreamPool => {
+    let pool = poolByTarget.get(to);
+    if (!pool) {
+      pool = pools.http1(to.identity, to.host, to.port);
+      poolByTarget.set(to, pool);
+    }
+    return pool;
+  };
   // The pipeline's dependencies change only with the config: made once per registry.
   let deps: PipelineDeps | undefined;
   const failed = (t: H1Transport) => (err: Error) => {
