@@ -10,10 +10,10 @@ afterEach(() => {
 });
 
 /** A link over a real loopback connection: the dialling side and the accepting side. */
-async function linkPair(onStream: (s: MuxStream) => void, idleMs?: number) {
+async function linkPair(onStream: (s: MuxStream) => void, idleMs?: number, acceptedIdleMs?: number) {
   let accepted: MuxLink | undefined;
   const server = createServer((socket) => {
-    accepted = new MuxLink(socket, onStream);
+    accepted = new MuxLink(socket, onStream, undefined, acceptedIdleMs);
   });
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -224,6 +224,12 @@ describe('MuxLink', () => {
     s.destroy();
     await waitFor(() => closed() === 1);
     await waitFor(() => server()?.usable === false);
+  });
+
+  it('on the accepting side, closes a link its peer left without a stream', async () => {
+    const { client, closed } = await linkPair(echo, 60_000, 100);
+    await waitFor(() => closed() === 1);
+    expect(client.usable).toBe(false);
   });
 
   it('retired, opens no more streams and closes after the last one', async () => {

@@ -31,7 +31,7 @@ export class MuxLink {
    * `onStream` makes this the accepting side (the peer opens streams); without it, this side
    * opens them with open(). `onClose` hears once that the link is gone.
    */
-  /** Closes a dialled link that has had no stream for `idleMs` (a peer that vanished is not kept). */
+  /** Closes a link that has had no stream for `idleMs`. */
   #idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -39,12 +39,13 @@ export class MuxLink {
     private readonly onStream?: (s: MuxStream) => void,
     private readonly onClose?: () => void,
     /**
-     * The dialling side closes the link after this long without a stream, as a pool drops an idle
-     * connection: a peer that went away without a word is found out by the next dial, not by a
-     * request written into a dead link. The accepting side never closes for idleness (it would race
-     * the peer's next stream).
+     * How long the link may go without a stream before it closes. The dialling side closes after
+     * 30 s, as a pool drops an idle connection: a peer that went away without a word is found by
+     * the next dial, not by a request written into a dead link. The accepting side waits four times
+     * as long, so a peer that behaves always closes first (closing first would race its next
+     * stream), and one that opens links and leaves them empty does not hold them for ever.
      */
-    private readonly idleMs = 30_000,
+    private readonly idleMs = onStream ? 120_000 : 30_000,
   ) {
     socket.on('data', (chunk: Buffer) => {
       const err = this.#reader.feed(chunk, this.#onFrame);
@@ -53,6 +54,7 @@ export class MuxLink {
     socket.on('end', () => this.close());
     socket.on('close', () => this.close());
     socket.on('error', (err: Error) => this.close(err));
+    this.#armIdle();
   }
 
   /** False once the link failed or is closing: open streams elsewhere. */
@@ -113,7 +115,7 @@ export class MuxLink {
     this.#streams.delete(id);
     if (this.#streams.size > 0) return;
     if (this.#retiring) this.close();
-    else if (!this.onStream) this.#armIdle();
+    else this.#armIdle();
   }
 
   #armIdle(): void {
