@@ -103,6 +103,18 @@ describe('MuxLink', () => {
     await waitFor(() => client.streams === 0);
   });
 
+  it('serves streams used in another order than they were opened (ids go with the first frame)', async () => {
+    const { client } = await linkPair(echo);
+    const first = client.open();
+    const second = client.open();
+    const later = readAll(first);
+    const sooner = readAll(second);
+    second.end('second');
+    await new Promise((r) => setTimeout(r, 20));
+    first.end('first');
+    expect([await sooner, await later]).toEqual(['second', 'first']);
+  });
+
   it('half-closes each way and forgets the stream once both ends are done', async () => {
     let serverSide: MuxStream | undefined;
     const { client, server } = await linkPair((s) => {

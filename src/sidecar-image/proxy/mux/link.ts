@@ -17,7 +17,10 @@ import {
  * 24 µs against 41 µs of CPU per request for a node pair that does no HTTP work).
  */
 export class MuxLink {
-  readonly #streams = new Map<number, MuxStream>();
+  /** Every live stream, named or not yet. */
+  readonly #streams = new Set<MuxStream>();
+  /** Streams by id: the peer's, and ours once they sent a frame. */
+  readonly #byId = new Map<number, MuxStream>();
   readonly #reader = new FrameReader();
   #out: Buffer[] = [];
   #flushing = false;
@@ -69,9 +72,10 @@ export class MuxLink {
   /** A new stream to the peer (the dialling side only). */
   open(): MuxStream {
     if (!this.usable) throw new Error('trellis-mux link is closed');
-    const s = new MuxStream(this, this.#nextId);
-    this.#nextId += 1;
-    this.#streams.set(s.id, s);
+    // Its id comes with its first frame (name()), so ids reach the peer in increasing order
+    // whatever order streams are used in: the peer takes a new id as a new stream.
+    const s = new MuxStream(this, 0);
+    this.#streams.add(s);
     return s;
   }
 
@@ -91,8 +95,9 @@ export class MuxLink {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#idleTimer);
-    for (const s of [...this.#streams.values()]) s.destroy();
+    for (const s of [...this.#streams]) s.destroy();
     this.#streams.clear();
+    this.#byId.clear();
     if (err) this.socket.destroy();
     else {
       this.#write();
@@ -111,8 +116,17 @@ export class MuxLink {
     setImmediate(this.#flush);
   }
 
-  forget(id: number): void {
-    this.#streams.delete(id);
+  /** The next id, for a stream of ours about to send its first frame. */
+  name(s: MuxStream): number {
+    const id = this.#nextId;
+    this.#nextId += 1;
+    this.#byId.set(id, s);
+    return id;
+  }
+
+  forget(s: MuxStream): void {
+    this.#streams.delete(s);
+    if (s.id !== 0) this.#byId.delete(s.id);
     if (this.#streams.size > 0) return;
     if (this.#retiring) this.close();
     else this.#armIdle();
@@ -142,7 +156,7 @@ export class MuxLink {
       if (!this.onStream) this.retire();
       return;
     }
-    let s = this.#streams.get(id);
+    let s = this.#byId.get(id);
     if (!s) {
       // A frame for a stream already gone (it crossed our reset) is dropped; the accepting side
       // opens a stream on the first frame of a new id.
@@ -155,7 +169,8 @@ export class MuxLink {
         return;
       }
       s = new MuxStream(this, id);
-      this.#streams.set(id, s);
+      this.#streams.add(s);
+      this.#byId.set(id, s);
       this.onStream(s);
     }
     if (type === FrameType.data) s.receive(payload);
@@ -181,15 +196,21 @@ export class MuxStream extends Duplex {
 
   constructor(
     private readonly link: MuxLink,
-    readonly id: number,
+    /** 0 until a stream we opened sends its first frame. */
+    public id: number,
   ) {
     super({ allowHalfOpen: true });
+  }
+
+  #named(): number {
+    if (this.id === 0) this.id = this.link.name(this);
+    return this.id;
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
     for (let at = 0; at < chunk.length; at += maxPayload) {
       const part = at === 0 && chunk.length <= maxPayload ? chunk : chunk.subarray(at, at + maxPayload);
-      this.link.send(frameHeader(FrameType.data, this.id, part.length), part);
+      this.link.send(frameHeader(FrameType.data, this.#named(), part.length), part);
     }
     this.#credit -= chunk.length;
     if (this.#credit > 0) cb();
@@ -198,7 +219,7 @@ export class MuxStream extends Duplex {
 
   override _final(cb: (err?: Error | null) => void): void {
     this.#sentEnd = true;
-    this.link.send(frameHeader(FrameType.end, this.id, 0));
+    this.link.send(frameHeader(FrameType.end, this.#named(), 0));
     cb();
   }
 
@@ -207,11 +228,12 @@ export class MuxStream extends Duplex {
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    // A stream that did not end both ways tells the peer it is gone.
-    if (!this.#gotReset && !(this.#sentEnd && this.#gotEnd))
+    // A stream that did not end both ways tells the peer it is gone; one the peer never heard of
+    // (no frame sent yet) needs no word.
+    if (this.id !== 0 && !this.#gotReset && !(this.#sentEnd && this.#gotEnd))
       this.link.send(frameHeader(FrameType.reset, this.id, 0));
     this.#held = undefined;
-    this.link.forget(this.id);
+    this.link.forget(this);
     cb(err);
   }
 

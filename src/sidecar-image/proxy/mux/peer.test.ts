@@ -117,6 +117,22 @@ describe('MuxPeer', () => {
     peer.destroy();
   });
 
+  it('gives a caller that was handed a link retired meanwhile (a rotation) a stream on the new one', async () => {
+    const inbound = await peerInbound(true);
+    let state = clientState();
+    const peer = peerOf(inbound.port, () => state);
+    await peer.open();
+    // The first caller is handed the link; before it opens its stream, a second caller sees the
+    // rotated certificate and retires that link.
+    const first = peer.open();
+    state = clientState();
+    const second = peer.open();
+    const [a, b] = await Promise.all([first, second]);
+    expect(await roundTrip(a, 'a')).toBe('a');
+    expect(await roundTrip(b, 'b')).toBe('b');
+    peer.destroy();
+  });
+
   it('dials a new link after the old one failed', async () => {
     const inbound = await peerInbound(true);
     const state = clientState();

@@ -32,7 +32,9 @@ export class MuxPeer {
     const state = this.tls();
     if (!state) throw new Error('no workload identity loaded');
     if (this.now() < this.#legacyUntil) return this.dial(state, false);
-    const got = await this.#linkFor(state);
+    let got = await this.#linkFor(state);
+    // A rotation seen by another caller while this one waited retires the link it was given.
+    if (got instanceof MuxLink && !got.usable) got = await this.#linkFor(this.tls() ?? state);
     if (got instanceof MuxLink) return got.open();
     // The peer picked HTTP/1.1: the first caller takes that connection, the others dial their own.
     if (got.socket) {
