@@ -1,8 +1,8 @@
 import type { ProxyContext } from './context.js';
 import type { H1Exchange } from './h1/forward.js';
-import { fieldValue, type RequestHead } from './h1/head.js';
+import { endToEndFields, fieldValue, passOn, type RequestHead, requestHeadBytes } from './h1/head.js';
 import type { BaseLabels, RequestLabels } from './metrics.js';
-import { joinTrace, pushTraceFields, type SpanContext } from './trace.js';
+import { joinTrace, pushTraceFields, type SpanContext, traceFieldLines } from './trace.js';
 
 /** Trace fields of the caller: replaced by this proxy's own, never forwarded as they came. */
 export const traceNames: ReadonlySet<string> = new Set([
@@ -30,6 +30,17 @@ export function joinHeadTrace(head: RequestHead, samplingPercent: number): SpanC
       'x-b3-flags': fieldValue(h, 'x-b3-flags'),
     },
     samplingPercent,
+  );
+}
+
+/**
+ * A request head passed on with this proxy's trace fields in place of the caller's (and without
+ * the fields in `drop`, trace fields among them).
+ */
+export function tracedRequestHead(head: RequestHead, span: SpanContext, drop: ReadonlySet<string>): Buffer {
+  return (
+    passOn(head, traceFieldLines(span), drop) ??
+    requestHeadBytes(head, withTraceFields(endToEndFields(head.headers, drop), span))
   );
 }
 

@@ -8,10 +8,10 @@ import {
   fieldValues,
   listTokens,
   parseResponseHead,
-  passOn,
   type ResponseHead,
   requestHeadBytes,
   responseHeadBytes,
+  responseHeadOut,
 } from './h1/head.js';
 import type { H1Upstream, UpstreamPool, UpstreamUser } from './h1/pool.js';
 import {
@@ -19,6 +19,7 @@ import {
   type ExchangeLabels,
   joinHeadTrace,
   reportH1Exchange,
+  tracedRequestHead,
   traceNames,
   withTraceFields,
 } from './h1-report.js';
@@ -28,7 +29,7 @@ import { joinFlags, type ResponseFlag, responseFlags } from './policy/flags.js';
 import type { HeaderEditor } from './policy/header-ops.js';
 import type { TryFailure } from './policy/retry.js';
 import type { ConnectionLimits, Transport, TryOutcome, TryTarget } from './request-pipeline.js';
-import { type SpanContext, traceFieldLines } from './trace.js';
+import type { SpanContext } from './trace.js';
 
 /** Where a try's connection comes from: one engine pool per upstream identity and address. */
 export type PoolFor = (to: TryTarget) => UpstreamPool;
@@ -108,7 +109,8 @@ const failed = (
 export class H1Transport implements Transport, H1TakenListener {
   readonly flags: ResponseFlag[] = [];
   readonly #span: SpanContext;
-  readonly #fields: string[];
+  /** The fields sent upstream, made only for header edits and mirrors (see #fieldList). */
+  #fields: string[] | undefined;
   #plainHead: Buffer | undefined;
   #labels: ExchangeLabels;
   #upstream = '-';
@@ -134,7 +136,6 @@ export class H1Transport implements Transport, H1TakenListener {
   ) {
     this.#labels = o.labels.none;
     this.#span = joinHeadTrace(x.head, o.samplingPercent);
-    this.#fields = withTraceFields(endToEndFields(x.head.headers, dropped), this.#span);
     x.listen(this);
     // The caller waits for this before sending its body; the body is then read as tries need it.
     if (!this.#bodyDone && listTokens(x.head.headers, 'expect').includes('100-continue'))
@@ -189,11 +190,9 @@ export class H1Transport implements Transport, H1TakenListener {
     this.#upstream = `${to.host}:${to.port}`;
     // Tries without header edits send the same head: serialised once per request.
     let head: Buffer;
-    if (edit && !edit.empty) head = requestHeadBytes(this.x.head, edited(this.#fields, edit));
+    if (edit && !edit.empty) head = requestHeadBytes(this.x.head, edited(this.#fieldList(), edit));
     else {
-      this.#plainHead ??=
-        passOn(this.x.head, traceFieldLines(this.#span), dropped) ??
-        requestHeadBytes(this.x.head, this.#fields);
+      this.#plainHead ??= tracedRequestHead(this.x.head, this.#span, dropped);
       head = this.#plainHead;
     }
     const pool = this.o.poolFor(to);
@@ -222,6 +221,12 @@ export class H1Transport implements Transport, H1TakenListener {
 
   get log(): ProxyContext['log'] {
     return this.ctx.log;
+  }
+
+  /** The request's end-to-end fields with this proxy's trace fields, as edits and mirrors start from. */
+  #fieldList(): string[] {
+    this.#fields ??= withTraceFields(endToEndFields(this.x.head.headers, dropped), this.#span);
+    return this.#fields;
   }
 
   bodyless(): boolean {
@@ -305,7 +310,7 @@ export class H1Transport implements Transport, H1TakenListener {
 
   mirror(to: TryTarget, done: () => void): boolean {
     if (!this.#bodyDone || !this.#replayable) return false;
-    const h = headerObject(this.#fields);
+    const h = headerObject(this.#fieldList());
     // As Istio: the copy's authority says it is a shadow, so the mirror can tell copies apart.
     h.host = `${fieldValues(this.x.head.headers, 'host')[0] ?? to.destinationService}-shadow`;
     const bytes = Buffer.concat([requestHeadBytes(this.x.head, fieldList(h)), ...this.#chunks]);
@@ -642,15 +647,11 @@ class UpstreamCall implements UpstreamUser {
     this.#closeClient = close;
     // Without header edits the upstream's bytes go on less their hop-by-hop lines (a peer proxy's
     // answer has none: it goes on as it came); the status line is always HTTP/1.1.
-    let headBytes =
-      (!edit || edit.empty) && head.minor === 1
-        ? passOn(head, close ? 'Connection: close\r\n' : '')
-        : undefined;
-    if (!headBytes) {
-      const fields = edited(endToEndFields(head.headers), edit);
-      if (close) fields.push('Connection', 'close');
-      headBytes = responseHeadBytes(head, fields);
-    }
+    const headBytes = responseHeadOut(
+      head,
+      close,
+      edit && !edit.empty ? edited(endToEndFields(head.headers), edit) : undefined,
+    );
     this.t.headSent(head.status);
     const rest = this.#rest;
     this.#rest = empty;

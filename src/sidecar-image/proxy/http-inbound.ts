@@ -1,9 +1,15 @@
 import { connectTcp } from './connect.js';
 import type { ProxyContext } from './context.js';
 import { defaultH1Limits, type H1Handlers, type H1Limits, serveH1 } from './h1/forward.js';
-import { endToEndFields, passOn, type RequestHead, requestHeadBytes } from './h1/head.js';
+import type { RequestHead } from './h1/head.js';
 import { AcquireError } from './h1/pool.js';
-import { ExchangeLabels, joinHeadTrace, reportH1Exchange, traceNames, withTraceFields } from './h1-report.js';
+import {
+  ExchangeLabels,
+  joinHeadTrace,
+  reportH1Exchange,
+  tracedRequestHead,
+  traceNames,
+} from './h1-report.js';
 import type { InboundHandler, InboundStream } from './inbound.js';
 import { decideInbound, inboundChecksNeeded, type Self, selfOf } from './inbound-policy.js';
 import type { BaseLabels, TcpLabels } from './metrics.js';
@@ -12,7 +18,7 @@ import { splitTarget } from './policy/request-view.js';
 import { type PolicyMetrics, policyMetrics } from './policy-metrics.js';
 import type { Pools } from './pools.js';
 import type { Registry } from './registry.js';
-import { type SpanContext, traceFieldLines } from './trace.js';
+import type { SpanContext } from './trace.js';
 import { forwardUpgrade } from './upgrade.js';
 
 const noop = () => {};
@@ -111,10 +117,7 @@ function inboundHandlers(
       track(head);
       const joined = joinHeadTrace(head, telemetry()?.tracing.samplingPercent ?? 0);
       span = joined;
-      return (
-        passOn(head, traceFieldLines(joined), traceNames) ??
-        requestHeadBytes(head, withTraceFields(endToEndFields(head.headers, traceNames), joined))
-      );
+      return tracedRequestHead(head, joined, traceNames);
     },
     onExchange: (e) =>
       reportH1Exchange(ctx, e, {

@@ -19,6 +19,7 @@ import {
   type ResponseHead,
   requestHeadBytes,
   responseHeadBytes,
+  responseHeadOut,
 } from './head.js';
 import { AcquireError, type H1Upstream, type UpstreamUser } from './pool.js';
 
@@ -105,8 +106,6 @@ export interface H1Handlers {
   take?: (x: H1Taken) => boolean;
   /** The head's bytes sent upstream; by default its end-to-end fields (passOn). */
   requestHead?: (head: RequestHead) => Buffer;
-  /** The fields sent to the client; by default the response's end-to-end fields. */
-  responseFields?: (head: ResponseHead, request: RequestHead) => string[];
   onExchange?: (e: H1Exchange) => void;
   /** A refused request head (400, 408, 431, 501), before anything went upstream. */
   onClientError?: (status: number, reason: string) => void;
@@ -584,10 +583,8 @@ class Exchange implements UpstreamUser {
         this.#fail('UC', 502);
         return empty;
       }
-      const rewrite = this.conn.handlers.responseFields;
-      const fields = (): string[] => rewrite?.(head, this.head) ?? endToEndFields(head.headers);
       if (head.status < 200) {
-        this.#write(responseHeadBytes(head, fields()));
+        this.#write(responseHeadBytes(head, endToEndFields(head.headers)));
         this.#resBuf = rest;
         continue;
       }
@@ -602,16 +599,8 @@ class Exchange implements UpstreamUser {
       const close = framing.kind === 'close' || !keepsAlive(this.head) || this.conn.closing;
       this.#closeClient = Boolean(close);
       this.#headSent = true;
-      // Written with the first body bytes (#relay). The upstream's bytes less its hop-by-hop
-      // lines unless a handler rewrites fields or the status line must become HTTP/1.1.
-      const passed =
-        !rewrite && head.minor === 1 ? passOn(head, close ? 'Connection: close\r\n' : '') : undefined;
-      if (passed) this.#headOut = passed;
-      else {
-        const f = fields();
-        if (close) f.push('Connection', 'close');
-        this.#headOut = responseHeadBytes(head, f);
-      }
+      // Written with the first body bytes (#relay).
+      this.#headOut = responseHeadOut(head, Boolean(close));
       return rest;
     }
   }

@@ -365,6 +365,21 @@ function named(lower: readonly string[] | ReadonlySet<string>, name: string): bo
   return false;
 }
 
+/**
+ * A response head on its way to the client: passed on (passOn) when it is HTTP/1.1 and `fields`
+ * does not replace its fields, else re-serialised from `fields` (by default its end-to-end ones);
+ * `close` adds Connection: close either way.
+ */
+export function responseHeadOut(head: ResponseHead, close: boolean, fields?: string[]): Buffer {
+  if (!fields && head.minor === 1) {
+    const passed = passOn(head, close ? 'Connection: close\r\n' : '');
+    if (passed) return passed;
+  }
+  const out = fields ?? endToEndFields(head.headers);
+  if (close) out.push('Connection', 'close');
+  return responseHeadBytes(head, out);
+}
+
 /** Serialises a request head with the given fields (latin1, as received). */
 export function requestHeadBytes(head: RequestHead, headers: readonly string[]): Buffer {
   let text = `${head.method} ${head.target} HTTP/1.${head.minor}\r\n`;
