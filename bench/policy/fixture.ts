@@ -5,6 +5,7 @@
  */
 import type { ProxyConfigInput } from '../../src/api/proxy-config.js';
 import type { TrafficPoliciesInput } from '../../src/api/proxy-config-policies.js';
+import { defaultConnectionPool } from '../../src/sidecar-image/proxy/policy/defaults.js';
 
 export const benchService = {
   namespace: 'bench',
@@ -16,14 +17,8 @@ export const benchService = {
 /** The same destination policy on the service and on each of its subsets. */
 const destinationPolicy = {
   loadBalancer: { algorithm: 'LEAST_REQUEST' as const },
-  connectionPool: {
-    maxConnections: 1024,
-    maxPendingRequests: 1024,
-    maxConcurrentRequests: 1024,
-    maxRequestsPerConnection: 0,
-    connectTimeoutMs: 10_000,
-    idleTimeoutMs: 3_600_000,
-  },
+  // The proxy's own default pool: the benchmark's policy does not limit connections.
+  connectionPool: { ...defaultConnectionPool },
   outlierDetection: {
     consecutive5xxErrors: 5,
     consecutiveGatewayErrors: 0,
