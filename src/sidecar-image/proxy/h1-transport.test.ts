@@ -134,6 +134,13 @@ function talk(port: number, parts: string[], until: (text: string) => boolean, m
   });
 }
 
+/** One try, its answer relayed as it is. */
+async function relayOneTry(t: H1Transport, target: TryTarget): Promise<void> {
+  const o = await t.tryOnce(target, undefined, undefined, () => {});
+  o.commit(undefined);
+}
+
+const get = 'GET / HTTP/1.1\r\nHost: web\r\n\r\n';
 const ok = (body: string) => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
 const chunkedBody = '3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n';
 
@@ -182,7 +189,6 @@ describe('H1Transport', () => {
       const second = await t.tryOnce(target, undefined, undefined, () => {});
       second.commit(undefined);
     }, up.port);
-    const get = 'GET / HTTP/1.1\r\nHost: web\r\n\r\n';
     const counts = () => ['data', 'end', 'close', 'error'].map((e) => f.opened[0]?.listenerCount(e));
     expect(await talk(f.port, [get], (t) => t.endsWith('fine'))).toContain('200 OK');
     const first = counts();
@@ -198,11 +204,7 @@ describe('H1Transport', () => {
       (_req, n) => (n === 2 ? undefined : ok(`r${n}`)),
       (t) => t.endsWith('\r\n\r\n'),
     );
-    const f = await front(async (t, target) => {
-      const o = await t.tryOnce(target, undefined, undefined, () => {});
-      o.commit(undefined);
-    }, up.port);
-    const get = 'GET / HTTP/1.1\r\nHost: web\r\n\r\n';
+    const f = await front(relayOneTry, up.port);
     expect(await talk(f.port, [get], (t) => t.endsWith('r1'))).toContain('r1');
     // The pooled connection's second request is cut by the upstream: the try goes again, fresh.
     expect(await talk(f.port, [get], (t) => t.endsWith('r3'))).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*r3$/);
@@ -217,11 +219,7 @@ describe('H1Transport', () => {
       (_req, n) => (n === 1 ? plain : hop),
       (t) => t.endsWith('\r\n\r\n'),
     );
-    const f = await front(async (t, target) => {
-      const o = await t.tryOnce(target, undefined, undefined, () => {});
-      o.commit(undefined);
-    }, up.port);
-    const get = 'GET / HTTP/1.1\r\nHost: web\r\n\r\n';
+    const f = await front(relayOneTry, up.port);
     expect(await talk(f.port, [get], (t) => t.endsWith('ok'))).toBe(plain);
     expect(await talk(f.port, [get], (t) => t.endsWith('ok'))).toBe(
       'HTTP/1.1 200 Fine\r\nContent-Length: 2\r\n\r\nok',
