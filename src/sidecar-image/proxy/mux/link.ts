@@ -29,14 +29,13 @@ export class MuxLink {
   #closed = false;
   #retiring = false;
   readonly #flush = () => this.#write();
+  /** Closes a link that has had no stream for `idleMs`. */
+  #idleTimer: NodeJS.Timeout | undefined;
 
   /**
    * `onStream` makes this the accepting side (the peer opens streams); without it, this side
    * opens them with open(). `onClose` hears once that the link is gone.
    */
-  /** Closes a link that has had no stream for `idleMs`. */
-  #idleTimer: NodeJS.Timeout | undefined;
-
   constructor(
     readonly socket: Duplex,
     private readonly onStream?: (s: MuxStream) => void,
@@ -127,7 +126,8 @@ export class MuxLink {
   forget(s: MuxStream): void {
     this.#streams.delete(s);
     if (s.id !== 0) this.#byId.delete(s.id);
-    if (this.#streams.size > 0) return;
+    // A closed link's streams go with it: no idle clock for it.
+    if (this.#closed || this.#streams.size > 0) return;
     if (this.#retiring) this.close();
     else this.#armIdle();
   }
